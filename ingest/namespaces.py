@@ -1,0 +1,119 @@
+"""Vocabulary namespaces and the IRI patterns of KIM Graph's own resources.
+
+The vocabulary (``kim:``, ``kimsh:``) has fixed IRIs. Instance IRIs hang off a configurable base:
+
+>>> iris = Iris("https://example.org/kim/")
+>>> iris.duty("ST1337", 2)
+rdflib.term.URIRef('https://example.org/kim/id/standard/ST1337/duty/2')
+>>> iris.ksb("ST1337", "K", 19)
+rdflib.term.URIRef('https://example.org/kim/id/standard/ST1337/ksb/K19')
+>>> iris.source_graph("57c36d939ff65b92")
+rdflib.term.URIRef('https://example.org/kim/graph/source/57c36d939ff65b92')
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+DEFAULT_BASE = "https://w3id.org/uk-kim/"
+
+KIM = Namespace("https://w3id.org/uk-kim/def#")
+KIMSH = Namespace("https://w3id.org/uk-kim/shapes#")
+ORG = Namespace("http://www.w3.org/ns/org#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+SCHEMA = Namespace("https://schema.org/")
+CEASN = Namespace("https://purl.org/ctdlasn/terms/")
+CETERMS = Namespace("https://purl.org/ctdl/terms/")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+OGL_V3 = URIRef("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
+
+PREFIXES: dict[str, str] = {
+    "kim": str(KIM),
+    "kimsh": str(KIMSH),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "dcterms": str(DCTERMS),
+    "org": str(ORG),
+    "prov": str(PROV),
+    "oa": str(OA),
+    "schema": str(SCHEMA),
+    "ceasn": str(CEASN),
+    "ceterms": str(CETERMS),
+    "foaf": str(FOAF),
+    "sh": str(SH),
+}
+
+KSB_CLASSES = {"K": KIM.Knowledge, "S": KIM.Skill, "B": KIM.Behaviour}
+KSB_MAPPING = {"K": KIM.mapsToKnowledge, "S": KIM.mapsToSkill, "B": KIM.mapsToBehaviour}
+KSB_TYPE_SLUGS = {"K": "knowledge", "S": "skill", "B": "behaviour"}
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII slug for organisation and concept IRIs.
+
+    >>> slugify("Barts Health NHS Trust")
+    'barts-health-nhs-trust'
+    >>> slugify("HEE Library and Knowledge Services (LKS) North")
+    'hee-library-and-knowledge-services-lks-north'
+    >>> slugify("Farrer & Co")
+    'farrer-co'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+class Iris:
+    """Mints the IRIs of resources and named graphs under one base."""
+
+    def __init__(self, base: str = DEFAULT_BASE):
+        if not base.endswith("/"):
+            base += "/"
+        self.base = base
+        self.id = base + "id/"
+
+    def _id(self, path: str) -> URIRef:
+        return URIRef(self.id + path)
+
+    def standard(self, reference: str) -> URIRef:
+        return self._id(f"standard/{reference}")
+
+    def duty(self, reference: str, number: int) -> URIRef:
+        return self._id(f"standard/{reference}/duty/{number}")
+
+    def ksb(self, reference: str, letter: str, number: int) -> URIRef:
+        return self._id(f"standard/{reference}/ksb/{letter}{number}")
+
+    def occupation(self, code: str) -> URIRef:
+        return self._id(f"occupation/{code}")
+
+    def org(self, slug: str) -> URIRef:
+        return self._id(f"org/{slug}")
+
+    def concept(self, scheme: str, concept: str | None = None) -> URIRef:
+        return self._id(f"scheme/{scheme}" + (f"/{concept}" if concept else ""))
+
+    def source(self, source_id: str) -> URIRef:
+        return self._id(f"source/{source_id}")
+
+    def span(self, source_id: str, start: int, end: int) -> URIRef:
+        return self._id(f"source/{source_id}/span/{start}-{end}")
+
+    def activity(self, source_id: str) -> URIRef:
+        return self._id(f"activity/ingest-{source_id}")
+
+    def issue(self, source_id: str, code: str, subject: str) -> URIRef:
+        return self._id(f"source/{source_id}/issue/{code}/{subject}")
+
+    def graph(self, name: str) -> URIRef:
+        return URIRef(self.base + f"graph/{name}")
+
+    def source_graph(self, source_id: str) -> URIRef:
+        return self.graph(f"source/{source_id}")

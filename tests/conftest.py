@@ -1,0 +1,56 @@
+"""Shared fixtures: the manifest's sources, their parsed graphs, and one store built by the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.manifest import Source, load_manifest
+from ingest.namespaces import Iris
+from ingest.occupation_page import parse_occupation_page
+from ingest.standard_page import parse_standard_page
+from sparql_api.cli import main as kimgraph
+from sparql_api.store import Store
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def iris() -> Iris:
+    return Iris()
+
+
+@pytest.fixture(scope="session")
+def sources() -> dict[str, Source]:
+    """The manifest's sources by kind-and-number: 'standard-page', 'occupation-page', and by id."""
+    listed = load_manifest()
+    by_key = {s.id: s for s in listed}
+    by_key["standard-page"] = next(s for s in listed if s.kind == "standard-page")
+    by_key["occupation-page"] = next(s for s in listed if s.kind == "occupation-page")
+    return by_key
+
+
+@pytest.fixture(scope="session")
+def standard_page(sources, iris):
+    source = sources["standard-page"]
+    return parse_standard_page(source.read(), source, iris)
+
+
+@pytest.fixture(scope="session")
+def occupation_page(sources, iris):
+    source = sources["occupation-page"]
+    return parse_occupation_page(source.read(), source, iris)
+
+
+@pytest.fixture(scope="session")
+def built_store_path(tmp_path_factory) -> Path:
+    """A store built from the project's manifest by ``kimgraph build``."""
+    path = tmp_path_factory.mktemp("built") / "store"
+    assert kimgraph(["build", "--store", str(path), "--quiet"]) == 0
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_store(built_store_path) -> Store:
+    return Store.open(built_store_path, read_only=True)
