@@ -31,7 +31,7 @@ from ingest.text import Line, ParseError, covering_span, lines_of
 TABLE_HEADER = re.compile(r"^Duty\s*\|\s*KSBs\s*\|?\s*$")
 TABLE_RULE = re.compile(r"^-+\s*\|\s*-+\s*\|?\s*$")
 DUTY_ROW = re.compile(r"^\s*Duty (\d+)\s+(.*?)\s*\|\s*$")
-KSB_CELL = re.compile(r"^\s*((?:[A-Za-z]+\d+\s*)*)\|\s*$")
+KSB_CELL = re.compile(r"^\s*([^|]*)\|\s*$")
 CODE = re.compile(r"^([KSB])(\d+)$")
 KSB_STATEMENT = re.compile(r"^\s*([KSB])(\d+):\s+(.*?)\s*$")
 NAVIGATION = re.compile(r"^Back to [Dd]uty\s*$")
@@ -184,7 +184,8 @@ def _read_duty_table(writer: StandardWriter, prov: Provenance, rows: list[Line])
         number, statement = int(row.group(1)), row.group(2)
         duty = writer.duty(number, statement, line.span(row.start(2), row.end(2)))
         cell_line = rows[i + 1] if i + 1 < len(rows) else None
-        cell = KSB_CELL.match(cell_line.stripped) if cell_line else None
+        next_is_row = cell_line is not None and DUTY_ROW.match(cell_line.text)
+        cell = KSB_CELL.match(cell_line.text) if cell_line and not next_is_row else None
         if cell is None:
             writer.cell_state(duty, "missing", None)
             prov.issue(

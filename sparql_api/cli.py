@@ -1,0 +1,192 @@
+"""The ``kimgraph`` command: build, validate, query, export and serve the graph."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from ingest.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
+from ingest.namespaces import KIM, Iris
+from sparql_api.settings import Settings
+from sparql_api.store import RDF_FORMATS, RESULT_FORMATS, QuerySyntaxError, Store, StoreError
+
+EXIT_BAD_INPUT = 2
+EXIT_FINDINGS = 1
+
+
+class CommandError(Exception):
+    """A problem with the command's input, reported on standard error with exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if getattr(args, "store", None) is None:
+        args.store = settings.store
+    try:
+        return args.run(args, settings) or 0
+    except (CommandError, StoreError, QuerySyntaxError, ManifestError, ValueError) as e:
+        print(f"kimgraph {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kimgraph", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, run, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument("--store", type=Path, help="store path (default: KIM_STORE or var/store)")
+        sub.set_defaults(run=run)
+        return sub
+
+    build = command("build", run_build, "Parse the sources, validate them and write a new store atomically.")
+    build.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="source manifest (TOML)")
+    build.add_argument("--quiet", action="store_true", help="print nothing on success")
+
+    validate = command("validate", run_validate, "Check the stored standards against the conformance shapes.")
+    validate.add_argument("--format", choices=("text", "turtle", "jsonld"), default="text")
+    validate.add_argument("--fail-on", choices=("violation", "warning", "never"), default="violation",
+                          help="exit 1 when a finding this severe (or worse) is found")
+    validate.add_argument("--graph", action="append", metavar="IRI",
+                          help="validate only these source graphs (repeatable); default: all data graphs")
+
+    query = command("query", run_query, "Run a SPARQL query; the default graph is the union of the data graphs.")
+    query.add_argument("query", nargs="?", help="the query text")
+    query.add_argument("--file", type=Path, help="read the query from a file")
+    query.add_argument("--format", choices=("json", "csv", "tsv", "xml", "turtle", "ntriples", "jsonld"))
+
+    export = command("export", run_export, "Write the whole dataset, named graphs included, to standard output.")
+    export.add_argument("--format", choices=("trig", "nquads", "turtle", "jsonld"), required=True,
+                        help="turtle has no graph names: it carries the union of all graphs")
+
+    serve = command("serve", run_serve, "Serve the graph over HTTP (builds it first when there is none).")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    return parser
+
+
+def run_build(args, settings: Settings) -> int:
+    from ingest.build import source_graphs, validation_input, vocabulary_graphs
+    from ingest.validate import check
+    from sparql_api.store import build_atomically
+
+    started = time.perf_counter()
+    iris = Iris(settings.base_iri)
+    graphs = vocabulary_graphs(iris) + source_graphs(load_manifest(args.manifest), iris)
+    parsed = time.perf_counter()
+    report = check(validation_input(graphs))
+    validated = time.perf_counter()
+
+    def fill(store: Store) -> None:
+        for named in graphs:
+            store.add_graph(str(named.iri), named.graph)
+        store.add_graph(str(iris.graph("validation")), report.graph)
+
+    target = build_atomically(args.store, fill)
+    done = time.perf_counter()
+    if not args.quiet:
+        store = Store.open(args.store, read_only=True)
+        print(summary(store, iris, report))
+        print(f"built {target} in {done - started:.2f} s "
+              f"(parse {parsed - started:.2f} s, validate {validated - parsed:.2f} s, load {done - validated:.2f} s)")
+    return 0
+
+
+def summary(store: Store, iris: Iris, report) -> str:
+    """A short account of what the store holds, what the capture lost and what validation found."""
+    counts = store.select(f"""
+        PREFIX kim: <{KIM}>
+        SELECT (COUNT(DISTINCT ?d) AS ?duties) (COUNT(DISTINCT ?k) AS ?ksbs) (COUNT(DISTINCT ?m) AS ?maps)
+        WHERE {{ {{ ?d a kim:Duty }} UNION {{ ?k kim:ksbType ?t }}
+                 UNION {{ ?x kim:mapsToKnowledge|kim:mapsToSkill|kim:mapsToBehaviour ?y BIND(CONCAT(STR(?x), STR(?y)) AS ?m) }} }}
+    """)[0]
+    issues = store.select(f"""
+        PREFIX kim: <{KIM}> PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?code ?description WHERE {{ ?i a kim:ExtractionIssue ; kim:issueCode ?code ; dcterms:description ?description }}
+        ORDER BY ?code ?description
+    """)
+    lines = [
+        f"store: {len(store)} triples in {len(store.named_graphs())} named graphs",
+        f"standards data: {counts['duties']} duties, {counts['ksbs']} KSBs, {counts['maps']} duty-KSB mapping pairs",
+        f"extraction issues (gaps in the captured sources): {len(issues)}",
+        *(f"  - {row['code']}: {row['description']}" for row in issues),
+        "conformance: " + ", ".join(f"{n} {severity}" for severity, n in report.counts().items()),
+    ]
+    return "\n".join(lines)
+
+
+def _data_graph(store: Store, iris: Iris, only: list[str] | None) -> Graph:
+    source_prefix = str(iris.graph("source/"))
+    graphs = [g for g in store.named_graphs() if g.startswith(source_prefix)]
+    if only:
+        unknown = sorted(set(only) - set(graphs))
+        if unknown:
+            raise CommandError(f"no such source graph: {', '.join(unknown)}")
+        graphs = list(only)
+    graph = Graph()
+    for iri in graphs + [str(iris.graph("concepts"))]:
+        graph += store.graph(iri)
+    return graph
+
+
+def run_validate(args, settings: Settings) -> int:
+    from ingest.validate import check
+
+    iris = Iris(settings.base_iri)
+    store = Store.open(args.store, read_only=True)
+    report = check(_data_graph(store, iris, args.graph))
+    if args.format == "text":
+        sys.stdout.write(report.to_text())
+    else:
+        sys.stdout.write(report.serialize("turtle" if args.format == "turtle" else "json-ld"))
+    worst = report.worst()
+    failing = {"violation": {"Violation"}, "warning": {"Violation", "Warning"}, "never": set()}[args.fail_on]
+    return EXIT_FINDINGS if worst in failing else 0
+
+
+def run_query(args, settings: Settings) -> int:
+    if (args.query is None) == (args.file is None):
+        raise CommandError("give the query as an argument or with --file, not both")
+    text = args.query if args.file is None else args.file.read_text(encoding="utf-8")
+    store = Store.open(args.store, read_only=True)
+    result = store.query(text)
+    if isinstance(result, ox.QueryTriples):
+        fmt = args.format or "turtle"
+        if fmt not in RDF_FORMATS:
+            raise CommandError(f"a CONSTRUCT or DESCRIBE result cannot be written as {fmt}")
+        body = result.serialize(format=RDF_FORMATS[fmt])
+    else:
+        fmt = args.format or "json"
+        if fmt not in RESULT_FORMATS:
+            raise CommandError(f"a SELECT or ASK result cannot be written as {fmt}")
+        body = result.serialize(format=RESULT_FORMATS[fmt])
+    sys.stdout.buffer.write(body)
+    return 0
+
+
+def run_export(args, settings: Settings) -> int:
+    store = Store.open(args.store, read_only=True)
+    sys.stdout.buffer.write(store.dump(args.format))
+    return 0
+
+
+def run_serve(args, settings: Settings) -> int:
+    from sparql_api.server import serve
+
+    overrides = {"store": args.store}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    return serve(settings.model_copy(update=overrides))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
