@@ -98,7 +98,7 @@ class Store:
             raise StoreError(f"store at {path} is not readable")
         try:
             store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
-        except OSError as e:
+        except (OSError, RuntimeError) as e:
             raise StoreError(f"cannot open the store at {path}: {e}") from e
         return cls(store, path, read_only)
 

@@ -1,0 +1,145 @@
+"""One exception base class and the one handler that writes RFC 9457 ``application/problem+json``.
+
+https://www.rfc-editor.org/rfc/rfc9457
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://w3id.org/uk-kim/problems#"
+
+log = logging.getLogger("kimgraph.api")
+
+
+class KimError(Exception):
+    """Base class: subclasses set ``status`` and ``title``; the message is the detail."""
+
+    status = 500
+    title = "Internal error"
+    slug: str | None = None
+
+    def __init__(self, detail: str = "", *, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_BASE + self.slug if self.slug else "about:blank"
+
+
+class BadRequest(KimError):
+    status, title = 400, "Bad request"
+
+
+class InvalidQuery(BadRequest):
+    """The SPARQL text does not parse; the detail gives line:column."""
+
+    title, slug = "Invalid SPARQL", "invalid-sparql"
+
+
+class InvalidRdf(BadRequest):
+    title, slug = "Invalid RDF payload", "invalid-rdf"
+
+
+class FederationRefused(BadRequest):
+    """SERVICE and LOAD would make this server fetch URLs chosen by the caller."""
+
+    title, slug = "Remote access refused", "federation-refused"
+
+
+class Unauthorized(KimError):
+    status, title = 401, "Unauthorized"
+
+    def __init__(self, detail: str = "", *, invalid: bool = False):
+        challenge = 'Bearer realm="kimgraph"' + (', error="invalid_token"' if invalid else "")
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
+
+
+class Forbidden(KimError):
+    status, title = 403, "Forbidden"
+
+
+class ResourceNotFound(KimError):
+    status, title = 404, "Resource not found"
+
+
+class MethodNotAllowed(KimError):
+    status, title = 405, "Method not allowed"
+
+
+class NotAcceptable(KimError):
+    status, title = 406, "Not acceptable"
+
+
+class PayloadTooLarge(KimError):
+    status, title, slug = 413, "Content too large", "content-too-large"
+
+
+class UriTooLong(KimError):
+    status, title, slug = 414, "URI too long", "uri-too-long"
+
+
+class UnsupportedMediaType(KimError):
+    status, title = 415, "Unsupported media type"
+
+
+class ResultTooLarge(KimError):
+    """More rows or triples than ``max_result_rows``: a clear refusal rather than a silent cut."""
+
+    status, title, slug = 422, "Result too large", "result-too-large"
+
+
+class QueryTimeout(KimError):
+    status, title, slug = 503, "Query timeout", "query-timeout"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 1):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class ServiceBusy(KimError):
+    status, title, slug = 503, "Service busy", "service-busy"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 1):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+ERRORS_BY_NAME: dict[str, type[KimError]] = {
+    cls.__name__: cls
+    for cls in (KimError, BadRequest, InvalidQuery, InvalidRdf, FederationRefused, NotAcceptable,
+                PayloadTooLarge, ResultTooLarge, QueryTimeout, ServiceBusy)
+}
+
+
+def problem_response(status: int, title: str, detail: str, instance: str, *,
+                     type_: str = "about:blank", headers: dict[str, str] | None = None) -> Response:
+    """An RFC 9457 problem document."""
+    body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": instance}
+    return Response(json.dumps(body, ensure_ascii=False).encode(), status_code=status,
+                    headers=headers, media_type=PROBLEM_JSON)
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    """The one handler: our errors, framework HTTP errors and surprises all become problem+json."""
+    instance = request.url.path
+    if isinstance(exc, KimError):
+        return problem_response(exc.status, exc.title, exc.detail, instance, type_=exc.type, headers=exc.headers)
+    if isinstance(exc, StarletteHTTPException):
+        title = HTTPStatus(exc.status_code).phrase
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else ""
+        return problem_response(exc.status_code, title, detail, instance, headers=exc.headers)
+    if isinstance(exc, RequestValidationError):
+        detail = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in exc.errors())
+        return problem_response(400, "Bad request", detail, instance)
+    # A surprise stays a 500: logged here with its traceback, never shown to the client.
+    log.error("unexpected error on %s %s", request.method, instance, exc_info=exc)
+    return problem_response(500, "Internal error", "The server met an unexpected condition.", instance)

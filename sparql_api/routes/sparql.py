@@ -1,0 +1,250 @@
+"""The SPARQL 1.1 Protocol at /sparql: queries, updates, and the service description.
+
+https://www.w3.org/TR/sparql11-protocol/
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from sparql_api import render
+from sparql_api.conneg import negotiate
+from sparql_api.errors import (BadRequest, FederationRefused, InvalidQuery, KimError, NotAcceptable,
+                               PayloadTooLarge, UnsupportedMediaType, UriTooLong)
+from sparql_api.routes import absolute_iri, base_url, media_type, read_body, require_writer, values
+from sparql_api.routes.service import description_or_editor
+from sparql_api.store import QuerySyntaxError
+from sparql_api.workers import QueryJob, shift_position
+
+router = APIRouter(tags=["SPARQL"])
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+
+# ------------------------------------------------------------------ a small SPARQL lexer
+# pyoxigraph has no syntax tree in Python, so the checks below read tokens: keywords inside strings,
+# IRIs, comments, variables and prefixed names (ex:SERVICE) are never mistaken for the real ones.
+# Oxigraph does not decode \u escapes outside strings (checked), so neither does this lexer.
+_TOKENS = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][\w\u00B7\u00C0-\uFFFF]+)
+  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?:(?:[\w\-:%.\u00B7\u00C0-\uFFFF]|\\.)*)
+  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<other>.)
+""", re.VERBOSE | re.DOTALL)
+FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    start: int
+
+
+def tokens(text: str) -> list[Token]:
+    """The significant tokens of a query or update (no whitespace, no comments).
+
+    >>> [t.text for t in tokens('SELECT ?service { <urn:SERVICE> ex:SERVICE "SERVICE" } # SERVICE')]
+    ['SELECT', '?service', '{', '<urn:SERVICE>', 'ex:SERVICE', '"SERVICE"', '}']
+    """
+    return [Token(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text)
+            if m.lastgroup not in ("ws", "comment")]
+
+
+def keywords(found: list[Token]) -> set[str]:
+    """The upper-cased keywords (bare words) among the tokens."""
+    return {t.text.upper() for t in found if t.kind == "word"}
+
+
+def query_form(found: list[Token]) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first keyword after the prologue.
+
+    >>> query_form(tokens("PREFIX ex: <http://e/> # ASK\\nCONSTRUCT WHERE { ?s ?p ?o }"))
+    'CONSTRUCT'
+    """
+    for token in found:
+        if token.kind == "word" and token.text.upper() not in ("BASE", "PREFIX"):
+            return token.text.upper() if token.text.upper() in FORMS else None
+    return None
+
+
+def refuse_remote(found: list[Token]) -> None:
+    """SERVICE and LOAD make the server fetch a URL the caller chose: refused for every caller."""
+    used = keywords(found) & {"SERVICE", "LOAD"}
+    if used:
+        raise FederationRefused(f"{' and '.join(sorted(used))} would make this server fetch remote data; "
+                                "federated queries and LOAD are disabled on this endpoint")
+
+
+def add_using(text: str, found: list[Token], using: list[str], using_named: list[str]) -> str:
+    """Write protocol ``using-graph-uri``/``using-named-graph-uri`` into each DELETE/INSERT ... WHERE.
+
+    >>> add_using("INSERT { ?s a <urn:T> } WHERE { ?s ?p ?o }", tokens("INSERT { ?s a <urn:T> } WHERE { ?s ?p ?o }"),
+    ...           ["urn:g"], ["urn:n"])
+    'INSERT { ?s a <urn:T> } USING <urn:g> USING NAMED <urn:n> WHERE { ?s ?p ?o }'
+    """
+    clause = "".join(f"USING <{g}> " for g in using) + "".join(f"USING NAMED <{g}> " for g in using_named)
+    depth, cuts, previous = 0, [], None
+    for token in found:
+        if token.text == "{":
+            depth += 1
+        elif token.text == "}":
+            depth -= 1
+        elif depth == 0 and token.kind == "word" and token.text.upper() == "WHERE":
+            if not (previous and previous.kind == "word" and previous.text.upper() == "DELETE"):
+                cuts.append(token.start)  # DELETE WHERE takes no USING clause
+        previous = token
+    for cut in reversed(cuts):
+        text = text[:cut] + clause + text[cut:]
+    return text
+
+
+# ------------------------------------------------------------------ routes
+
+@router.api_route("/sparql", methods=["GET", "HEAD"], summary="SPARQL query by GET, or the service description")
+async def sparql_get(request: Request) -> Response:
+    """``?query=`` runs a query (results by Accept or ``format=``); without one, describes the service."""
+    params = request.query_params.multi_items()
+    if values(params, "update"):
+        raise BadRequest("a SPARQL Update must be sent with POST (SPARQL 1.1 Protocol §2.2)")
+    queries = values(params, "query")
+    if not queries:
+        return await description_or_editor(request)
+    return await _query(request, _one(queries, "query"), params, too_long=UriTooLong)
+
+
+@router.post("/sparql", summary="SPARQL query or update by POST (form-encoded or direct)")
+async def sparql_post(request: Request) -> Response:
+    """A query or (with a bearer token) an update, form-encoded or sent directly."""
+    settings = request.app.state.settings
+    kind, parameters = media_type(request.headers.get("content-type"))
+    params = request.query_params.multi_items()
+    if kind == FORM:
+        body = await read_body(request, settings.max_body_bytes)
+        try:  # decoded exactly once: "100%2541" is the text "100%41"
+            params += parse_qsl(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest("the form body is not valid UTF-8 URL-encoded text") from None
+    elif kind in (SPARQL_QUERY, SPARQL_UPDATE):
+        if parameters.get("charset", "utf-8") != "utf-8":
+            raise UnsupportedMediaType(f"{kind} must be UTF-8 (SPARQL 1.1 Protocol §2.1.3), "
+                                       f"not {parameters['charset']}")
+        body = await read_body(request, settings.max_body_bytes)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest(f"the {kind} body is not valid UTF-8") from None
+        params.append(("query" if kind == SPARQL_QUERY else "update", text))
+    else:
+        raise UnsupportedMediaType(f"POST to /sparql needs Content-Type {SPARQL_QUERY}, {SPARQL_UPDATE} or {FORM}"
+                                   + (f", not {kind}" if kind else ""))
+    queries, updates = values(params, "query"), values(params, "update")
+    if queries and updates:
+        raise BadRequest("send either a query or an update, not both")
+    if queries:
+        return await _query(request, _one(queries, "query"), params, too_long=PayloadTooLarge)
+    if updates:
+        return await _update(request, _one(updates, "update"), params)
+    raise BadRequest("the request has no query and no update")
+
+
+def _one(found: list[str], name: str) -> str:
+    if len(found) > 1:
+        raise BadRequest(f"the request has {len(found)} {name} parameters; send exactly one")
+    return found[0]
+
+
+async def _query(request: Request, text: str, params: list[tuple[str, str]], too_long: type[KimError]) -> Response:
+    settings, state = request.app.state.settings, request.app.state
+    if len(text) > settings.max_query_length:
+        raise too_long(f"the query is {len(text)} characters long; the most accepted is {settings.max_query_length}")
+    found = tokens(text)
+    refuse_remote(found)
+    form = query_form(found)
+    results_media = graph_media = None
+    if form in (None, "SELECT", "ASK"):
+        accept = _accept(request, params, "results")
+        results_media = _acceptable(accept, render.RESULT_OFFERS, required=form is not None)
+    if form in (None, "CONSTRUCT", "DESCRIBE"):
+        accept = _accept(request, params, "graph")
+        graph_media = _acceptable(accept, render.GRAPH_OFFERS, required=form is not None)
+    default_graphs = [absolute_iri(g, "default-graph-uri") for g in values(params, "default-graph-uri")]
+    named_graphs = [absolute_iri(g, "named-graph-uri") for g in values(params, "named-graph-uri")]
+    # Protocol graphs replace the dataset (§2.1.4); else FROM in the query does; else the union.
+    explicit = bool(default_graphs or named_graphs)
+    job = QueryJob(
+        sparql=text,
+        base_iri=base_url(request) + "sparql",
+        union_default=not explicit and "FROM" not in keywords(found),
+        default_graphs=tuple(default_graphs) if explicit else None,
+        named_graphs=tuple(named_graphs) if explicit else None,
+        results_format=results_media and render.format_of(results_media, "results").name,
+        graph_format=graph_media and render.format_of(graph_media, "graph").name,
+        max_rows=settings.max_result_rows,
+        version=state.version.value,
+    )
+    answer = await state.runner.run(job)
+    media = results_media if render.BY_NAME[answer.format].kind == "results" else graph_media
+    return Response(answer.body, media_type=render.content_type(media), headers={"Vary": "Accept"})
+
+
+def _accept(request: Request, params: list[tuple[str, str]], kind: str) -> str | None:
+    """The Accept header, unless a ``format=`` parameter overrides it."""
+    # Some clients (SPARQLWrapper) repeat format=, as a name and as a media type: they must agree.
+    wanted = {render.override(v, kind) for v in values(params, "format") if v.strip()}
+    if len(wanted) > 1:
+        raise BadRequest("the format parameter is given with different values")
+    return wanted.pop() if wanted else request.headers.get("accept")
+
+
+def _acceptable(accept: str | None, offers: list[str], required: bool) -> str | None:
+    try:
+        return negotiate(accept, offers)
+    except NotAcceptable:
+        if required:
+            raise
+        return None
+
+
+async def _update(request: Request, text: str, params: list[tuple[str, str]]) -> Response:
+    require_writer(request)
+    settings = request.app.state.settings
+    if len(text) > settings.max_query_length:
+        raise PayloadTooLarge(f"the update is {len(text)} characters long; "
+                              f"the most accepted is {settings.max_query_length}")
+    found = tokens(text)
+    refuse_remote(found)
+    using = [absolute_iri(g, "using-graph-uri") for g in values(params, "using-graph-uri")]
+    using_named = [absolute_iri(g, "using-named-graph-uri") for g in values(params, "using-named-graph-uri")]
+    if using or using_named:
+        if keywords(found) & {"USING", "WITH"}:
+            raise BadRequest("using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH "
+                             "in the update (SPARQL 1.1 Protocol §2.2.3)")
+        text = add_using(text, found, using, using_named)
+    await run_in_threadpool(apply_update, request.app.state, f"BASE <{base_url(request)}sparql>\n{text}")
+    return Response(status_code=204)
+
+
+def apply_update(state, text: str) -> None:
+    """Run one update as one transaction and tell the query workers the data changed."""
+    with state.version.lock:
+        try:
+            state.store.update(text)
+        except QuerySyntaxError as e:
+            raise InvalidQuery(shift_position(str(e))) from None
+        except RuntimeError as e:  # e.g. DROP of a graph that does not exist: nothing was changed
+            raise BadRequest(f"the update failed and changed nothing: {e}") from None
+        state.version.bump()

@@ -1,0 +1,274 @@
+"""Query worker processes: each opens the store read-only and is killed when a query overruns its time.
+
+pyoxigraph cannot cancel a running query (oxigraph#1926), so a limit that really stops the work needs
+a process that can be killed. Each worker runs one query at a time, serialises the whole answer to
+bytes and only then sends it back, so a query that times out has sent nothing: the client gets a 503
+problem instead of a 200 followed by half a body. Read-only stores are snapshots, so every job carries
+the data version it expects and a worker reopens the store when its own is older.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import re
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio.to_thread
+
+from sparql_api import render
+from sparql_api.errors import ERRORS_BY_NAME, BadRequest, InvalidQuery, KimError, QueryTimeout, ServiceBusy
+from sparql_api.store import QuerySyntaxError, Store, StoreError
+
+log = logging.getLogger("kimgraph.workers")
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query with its dataset, the formats negotiated for each result kind, and the data version."""
+
+    sparql: str
+    base_iri: str
+    union_default: bool = True
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    results_format: str | None = "json"
+    graph_format: str | None = "turtle"
+    max_rows: int = 100_000
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """A serialised result: the format's short name and the bytes to send."""
+
+    format: str
+    body: bytes
+
+
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
+def execute(store: Store, job: QueryJob) -> QueryAnswer:
+    """Run one query and serialise its whole result; KimError for anything the client got wrong."""
+    # Relative IRIs resolve against the endpoint (the base "MAY be the service endpoint", as the W3C
+    # protocol suite's update_base_uri case puts it); the extra line is taken off error positions again.
+    text = f"BASE <{job.base_iri}>\n{job.sparql}"
+    try:
+        result = store.query(text, union_default=job.union_default,
+                             default_graphs=job.default_graphs, named_graphs=job.named_graphs)
+    except QuerySyntaxError as e:
+        raise InvalidQuery(shift_position(str(e))) from None
+    except ValueError as e:
+        raise BadRequest(str(e)) from None
+    kind = "graph" if render.is_graph(result) else "results"
+    fmt = job.graph_format if kind == "graph" else job.results_format
+    if fmt is None:
+        raise render.not_acceptable(kind)
+    return QueryAnswer(fmt, render.serialize_result(result, fmt, job.max_rows))
+
+
+def shift_position(message: str, limit: int = 400) -> str:
+    """A syntax error as the client's text has it: line and column without our BASE line, kept short.
+
+    >>> shift_position('error at 2:7: expected WHERE')
+    'error at line 1, column 7: expected WHERE'
+    """
+    message = _POSITION.sub(lambda m: f"error at line {max(int(m.group(1)) - 1, 1)}, column {m.group(2)}",
+                            message, count=1)
+    return message if len(message) <= limit else message[:limit].rstrip() + " ..."
+
+
+def _open(path: str, attempts: int = 20) -> Store:
+    """Open the store read-only, retrying: the writer compacting files at that moment can foil one try."""
+    for attempt in range(attempts):
+        try:
+            return Store.open(Path(path), read_only=True)
+        except (StoreError, RuntimeError, OSError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+def _run(store: Store, path: str, job: QueryJob) -> tuple[Store, QueryAnswer]:
+    """Execute a job; when the snapshot's files were compacted away under it, reopen and try once more."""
+    try:
+        return store, execute(store, job)
+    except (RuntimeError, OSError):
+        store = _open(path)
+        return store, execute(store, job)
+
+
+def _worker_main(path: str, version: int, conn) -> None:
+    """A worker's loop: receive a job, answer ("ok", QueryAnswer) or ("error", class name, detail)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us
+    store = _open(path)
+    conn.send("ready")
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent has gone
+        if job is None:
+            return
+        try:
+            if job.version != version:
+                store, version = _open(path), job.version
+            store, answer = _run(store, path, job)
+            conn.send(("ok", answer))
+        except KimError as e:
+            conn.send(("error", type(e).__name__, e.detail))
+        except Exception:
+            log.exception("query failed unexpectedly")
+            conn.send(("error", "KimError", "the query failed unexpectedly"))
+
+
+class _Worker:
+    """One worker process and our end of its pipe."""
+
+    def __init__(self, ctx, path: Path, version: int):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(str(path), version, child),
+                                   name="kimgraph-query", daemon=True)
+        self.process.start()
+        child.close()
+
+    def wait_ready(self) -> bool:
+        try:
+            return self.conn.poll(START_TIMEOUT) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            return False
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class DataVersion:
+    """A counter bumped after every write, so readers know when their snapshot is stale."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.lock = threading.Lock()  # held around a write and its bump
+
+    def bump(self) -> int:
+        self.value += 1
+        return self.value
+
+
+class QueryPool:
+    """A few worker processes; ``run`` answers within ``timeout`` seconds or raises QueryTimeout."""
+
+    def __init__(self, path: Path, size: int, timeout: float, version: DataVersion):
+        self.path, self.size, self.timeout, self.version = Path(path), max(size, 1), timeout, version
+        self._ctx = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._all: set[_Worker] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        workers = await asyncio.gather(*(anyio.to_thread.run_sync(self._spawn) for _ in range(self.size)))
+        for worker in workers:
+            self._idle.put_nowait(worker)
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._ctx, self.path, self.version.value)
+        if not worker.wait_ready():
+            worker.kill()
+            raise RuntimeError(f"a query worker could not open the store at {self.path}")
+        self._all.add(worker)
+        return worker
+
+    def _replace(self, dead: _Worker) -> None:
+        """Kill a worker and start another in the background, so the caller can answer at once."""
+        self._all.discard(dead)
+
+        def restart() -> None:
+            dead.kill()
+            if self._closed:
+                return
+            try:
+                worker = self._spawn()
+            except Exception:
+                log.exception("could not restart a query worker")
+                return
+            self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
+
+        threading.Thread(target=restart, name="kimgraph-restart", daemon=True).start()
+
+    async def run(self, job: QueryJob) -> QueryAnswer:
+        """Run ``job`` on an idle worker; QueryTimeout (503) when it takes longer than the limit."""
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), timeout=self.timeout)
+        except TimeoutError:
+            raise ServiceBusy(f"every query worker stayed busy for {self.timeout:g} s; try again shortly",
+                              retry_after=_retry_after(self.timeout)) from None
+        outcome = await anyio.to_thread.run_sync(self._exchange, worker, job)
+        if outcome[0] == "ok":
+            return outcome[1]
+        if outcome[0] == "timeout":
+            raise QueryTimeout(f"the query ran longer than the {self.timeout:g} s limit and was stopped; "
+                               "narrow it or add a LIMIT", retry_after=_retry_after(self.timeout))
+        if outcome[0] == "died":
+            raise KimError("the query worker stopped unexpectedly")
+        error = ERRORS_BY_NAME.get(outcome[1], KimError)
+        if error is KimError:
+            raise KimError("the query failed unexpectedly")
+        raise error(outcome[2])
+
+    def _exchange(self, worker: _Worker, job: QueryJob) -> tuple:
+        """Send a job and wait for its answer (in a thread, so the event loop keeps serving)."""
+        try:
+            worker.conn.send(job)
+            if not worker.conn.poll(self.timeout):
+                self._replace(worker)
+                return ("timeout",)
+            outcome = worker.conn.recv()
+        except (EOFError, OSError):
+            self._replace(worker)
+            return ("died",)
+        self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
+        return outcome
+
+    def close(self) -> None:
+        self._closed = True
+        for worker in list(self._all):
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+        for worker in list(self._all):
+            worker.process.join(2)
+            if worker.process.is_alive():
+                worker.kill()
+        self._all.clear()
+
+
+class InlineRunner:
+    """Runs queries in a thread of this process: for in-memory stores, which workers cannot open.
+
+    There is no time limit here (a thread cannot be stopped); servers use QueryPool.
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    async def run(self, job: QueryJob) -> QueryAnswer:
+        return await anyio.to_thread.run_sync(execute, self.store, job)
+
+    def close(self) -> None:
+        pass
+
+
+def _retry_after(timeout: float) -> int:
+    return max(1, round(timeout))

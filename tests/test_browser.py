@@ -1,0 +1,144 @@
+"""Headless Chromium loads the query editor from the real app under uvicorn, runs queries and shows the results."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from sparql_api.named_queries import load_queries
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"]
+
+
+def browser_app():
+    """The real app for uvicorn's --factory, with the editor's assets mounted if the factory does not yet."""
+    from sparql_api.app import create_app
+    from sparql_api.editor import ASSETS_ROUTE, mount_static
+
+    app = create_app()
+    if not any(getattr(route, "name", None) == ASSETS_ROUTE for route in app.routes):
+        mount_static(app)
+    return app
+
+
+def chromium() -> str:
+    """The Chromium binary, installed with apt-get when it is missing and we may; otherwise skip."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip(f"{CHROMIUM} is missing and this process cannot install it: "
+                    "run 'apt-get install -y chromium' as root to enable the browser tests")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "chromium"]
+    if subprocess.run(install, env=env, capture_output=True, timeout=900).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, capture_output=True, timeout=600)
+        subprocess.run(install, env=env, capture_output=True, timeout=900)
+    if not Path(CHROMIUM).exists():
+        pytest.skip("apt-get could not install chromium (offline?); the browser tests need it")
+    return CHROMIUM
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    return chromium()
+
+
+@pytest.fixture(scope="module")
+def server(built_store_path, tmp_path_factory) -> str:
+    """uvicorn serving the real app over the built store on 127.0.0.1; its base URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
+    env.update(KIM_STORE=str(built_store_path), PYTHONPATH=str(ROOT))
+    log = tmp_path_factory.mktemp("uvicorn") / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "tests.test_browser:browser_app",
+             "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"uvicorn did not start:\n{log.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def dump_dom(browser: str, url: str, tmp_path: Path, expect: str) -> str:
+    """The DOM once the page has settled; retried with more virtual time when ``expect`` is not there yet."""
+    dom = ""
+    for attempt, budget in enumerate((10_000, 30_000, 60_000)):
+        profile = tmp_path / f"profile-{attempt}"  # a fresh profile: no tabs kept from an earlier run
+        result = subprocess.run(
+            [browser, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget}", "--dump-dom", url],
+            capture_output=True, text=True, timeout=180)
+        dom = result.stdout
+        if expect in dom:
+            break
+    return dom
+
+
+def html_element(dom: str) -> str:
+    start = dom.find("<html")
+    return dom[start:dom.find(">", start) + 1]
+
+
+def test_editor_runs_a_named_query_and_shows_the_results(browser, server, tmp_path):
+    dom = dump_dom(browser, f"{server}/sparql#tab=ksbs-of-duty&run=1", tmp_path, 'data-kim-state="answered"')
+    root = html_element(dom)
+    assert 'data-kim-state="answered"' in root and 'data-kim-answered-tab="ksbs-of-duty"' in root, root
+    assert "data-csp-violations" not in root, root
+    table = dom[dom.find('<table id="DataTables_Table'):]
+    assert 'class="dataTable' in dom
+    for code in ("K1", "K2", "K3", "K4", "K11", "K16", "K19", "K20", "K25"):
+        assert f'<span class="nonIri">{code}</span>' in table
+    assert "https://w3id.org/uk-kim/id/standard/ST1337/ksb/K25" in table
+
+
+def test_editor_runs_a_query_given_in_the_link(browser, server, tmp_path):
+    query = ("PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+             "SELECT ?label WHERE { ?c skos:inScheme ?s ; skos:prefLabel ?label "
+             "FILTER(STRENDS(STR(?s), '/scheme/gkim-discipline')) } ORDER BY ?label")
+    dom = dump_dom(browser, f"{server}/sparql#query={quote(query)}&run=1", tmp_path, 'data-kim-state="answered"')
+    root = html_element(dom)
+    assert 'data-kim-state="answered"' in root and "data-csp-violations" not in root, root
+    for discipline in ("Information Architecture", "Knowledge Management", "Records Management"):
+        assert discipline in dom[dom.find('<table id="DataTables_Table'):]
+
+
+def test_editor_opens_one_tab_per_named_query(browser, server, tmp_path):
+    dom = dump_dom(browser, f"{server}/sparql", tmp_path, 'data-kim-ready="true"')
+    assert 'data-kim-ready="true"' in html_element(dom)
+    for name in load_queries():
+        assert f'id="tab-kim-{name}"' in dom
