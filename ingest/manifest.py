@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = PACKAGE_ROOT / "sources" / "manifest.toml"
 
-KINDS = ("standard-page", "occupation-page", "curated-turtle")
+KINDS = ("standard-page", "occupation-page", "curated-turtle", "feed-json")
 
 
 class ManifestError(ValueError):
@@ -43,7 +43,7 @@ class Source:
         """The vendored document text that quotes are checked against, if any."""
         if self.text is not None:
             return read_text(self.text)
-        if self.kind != "curated-turtle":
+        if self.kind not in ("curated-turtle", "feed-json"):  # JSON is cited by pointer, not by quote
             return self.read()
         return None
 

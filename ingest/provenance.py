@@ -2,7 +2,12 @@
 
 Every entity a parser reads from a document gets ``prov:wasDerivedFrom`` the document, and every
 statement read from its text gets a ``kim:evidence`` span: a Web Annotation specific resource with a
-position selector (character offsets, end exclusive) and a quote selector (the exact text).
+position selector (character offsets, end exclusive) and a quote selector (the exact text). JSON has
+no text spans worth quoting: an entity read from a JSON document cites the place it was read from as
+a fragment selector holding an RFC 6901 JSON Pointer (``/0/duties/3``).
+
+The graph written to is any *sink* with rdflib's ``add((s, p, o))``; a sink that also has
+``literal(value, lang=None, datatype=None)`` makes the literals (the N-Triples sink does, for speed).
 """
 
 from __future__ import annotations
@@ -11,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from ingest.manifest import Source
-from ingest.namespaces import FOAF, KIM, OA, SH, Iris
+from ingest.namespaces import DCTERMS, FOAF, KIM, OA, PROV, RDF, RDFS, SH, XSD, Iris
 
 PARSER_VERSION = "kimgraph-ingest 0.1.0"
+JSON_POINTER = URIRef("https://www.rfc-editor.org/rfc/rfc6901")
 
 SEVERITIES = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
 
@@ -30,6 +35,21 @@ class Span:
     text: str
 
 
+@dataclass(frozen=True)
+class Pointer:
+    """A place in a JSON document, as an RFC 6901 JSON Pointer ("" is the whole document)."""
+
+    path: str
+
+
+Locator = Span | Pointer
+
+
+def literal_maker(graph):
+    """The literal constructor for a sink: its own ``literal`` if it has one, else rdflib's ``Literal``."""
+    return getattr(graph, "literal", Literal)
+
+
 class Provenance:
     """Writes the provenance of one source document into that document's graph."""
 
@@ -38,6 +58,7 @@ class Provenance:
         self.source = source
         self.iris = iris
         self.document = iris.source(source.id)
+        self.literal = literal_maker(graph)
 
     def describe_source(self, sha256: str | None = None) -> None:
         """The source document node: kind, title, publisher, address, licence, checksum, and the ingest activity."""
@@ -94,10 +115,27 @@ class Provenance:
         g.add((quote, OA.exact, Literal(span.text)))
         return node
 
-    def evidence(self, entity: URIRef, span: Span) -> URIRef:
+    def pointer(self, pointer: Pointer) -> URIRef:
+        """The IRI of a part of this (JSON) document, written with its JSON Pointer selector."""
+        add = self.graph.add
+        node = self.iris.pointer(self.source.id, pointer.path)
+        selector = URIRef(f"{node}#selector")
+        add((node, RDF.type, OA.SpecificResource))
+        add((node, OA.hasSource, self.document))
+        add((node, OA.hasSelector, selector))
+        add((selector, RDF.type, OA.FragmentSelector))
+        add((selector, DCTERMS.conformsTo, JSON_POINTER))
+        add((selector, RDF.value, self.literal(pointer.path)))
+        return node
+
+    def locate(self, where: Locator) -> URIRef:
+        """The evidence node for a text span or a JSON pointer."""
+        return self.span(where) if isinstance(where, Span) else self.pointer(where)
+
+    def evidence(self, entity: URIRef, span: Locator) -> URIRef:
         """Derive ``entity`` from this source and cite ``span`` as its evidence."""
         self.derived(entity)
-        node = self.span(span)
+        node = self.locate(span)
         self.graph.add((entity, KIM.evidence, node))
         return node
 
@@ -108,7 +146,7 @@ class Provenance:
         affects: URIRef,
         message: str,
         severity: str = "warning",
-        span: Span | None = None,
+        span: Locator | None = None,
     ) -> URIRef:
         """Record an extraction issue: something the source should say but the capture lost."""
         g = self.graph
@@ -121,6 +159,6 @@ class Provenance:
         g.add((node, KIM.severity, SEVERITIES[severity]))
         self.derived(node)
         if span is not None:
-            g.add((node, KIM.evidence, self.span(span)))
+            g.add((node, KIM.evidence, self.locate(span)))
         return node
 
