@@ -139,6 +139,13 @@ def check(data: Graph | Dataset, shapes: Graph | None = None) -> Report:
     return Report(conforms=bool(conforms), findings=findings, graph=report_graph)
 
 
+def to_report(conforms: bool, report_graph: Graph, data: Graph) -> Report:
+    """A Report from a sh:ValidationReport graph; ``data`` holds the focus nodes' codes (the fast engine's entry)."""
+    _bind(report_graph)
+    findings = sorted(set(_findings(report_graph, data)), key=_sort_key)
+    return Report(conforms=conforms, findings=findings, graph=report_graph)
+
+
 class _PreparedQueryGraph(Graph):
     """A Graph that parses each SPARQL text once: pyshacl sends the same text for every focus node."""
 

@@ -1,0 +1,188 @@
+"""SHACL-SPARQL constraints rewritten to run over every focus node in one query instead of once per node."""
+
+# pyshacl runs an sh:select once per focus node with $this pre-bound (SHACL 5.3.1,
+# https://www.w3.org/TR/shacl/#sparql-constraints-prebound). Here the focus nodes are joined in
+# as the first element of the WHERE clause instead. SHACL forbids the constructs for which the two
+# readings differ (VALUES, MINUS, SERVICE, sub-selects that drop $this); LIMIT, OFFSET and
+# aggregates not grouped by $this would also differ, so they are refused rather than run wrongly.
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.term import Node
+
+from ingest.namespaces import SH
+from ingest.validate import ShapesError
+
+# pyshacl substitutes $PATH and looks for the pre-bound variables only after whitespace or a bracket.
+_PATH = re.compile(r"([\s{}()])[\$\?]PATH", flags=re.M)
+_SHAPES_GRAPH = re.compile(r"([\s{}()])[\$\?]shapesGraph", flags=re.M)
+_CURRENT_SHAPE = re.compile(r"([\s{}()])[\$\?]currentShape\b", flags=re.M)
+_PROLOGUE = re.compile(r"\A\s*(?:#[^\n]*\n\s*)*(?:PREFIX\s+([\w.-]*):\s*<([^>]*)>|BASE\s*<[^>]*>)", re.I)
+_SELECT = re.compile(r"\A\s*(?:#[^\n]*\n\s*)*SELECT\s+((?:DISTINCT|REDUCED)\s+)?", re.I)
+_IRI = re.compile(r"<[^<>\"{}|^`\\\s]*>")
+_AGGREGATE = re.compile(r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", re.I)
+_INTERNAL = "fv_"  # prefix of the compiler's own variables; user queries must not use it
+
+
+@dataclass(frozen=True)
+class SparqlPart:
+    """One sh:select made into a sub-select over all focus nodes."""
+
+    text: str  # the SELECT, without prologue, focus nodes joined in
+    prefixes: dict[str, str]
+    variables: tuple[str, ...]  # projected variables, in projection order (what pyshacl's asdict() sees)
+    this_projected: bool  # pyshacl substitutes {$this} in messages only when the query projects it
+
+
+def declared_prefixes(shapes: Graph, constraint: Node) -> dict[str, str]:
+    """The prefixes pyshacl prepends to a constraint's query: rdf, rdfs, owl and those of sh:prefixes."""
+    # https://www.w3.org/TR/shacl/#sparql-prefixes, with pyshacl's reading of which sh:declare apply.
+    prefixes = {"rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL)}
+    values = set(shapes.objects(constraint, SH.prefixes))
+    if not values:
+        return prefixes
+    named = set(shapes.objects(shapes.identifier, SH.declare)) if shapes.identifier else set()
+    ontologies = set(shapes.subjects(RDF.type, OWL.Ontology))
+    everywhere = named | {d for o in ontologies for d in shapes.objects(o, SH.declare)}
+    declared: dict[str, str] = {}
+    for value in values:
+        own = set(shapes.objects(value, SH.declare))
+        for declaration in (own | named) if own and value in ontologies else (everywhere | own):
+            names = list(shapes.objects(declaration, SH.prefix))
+            namespaces = list(shapes.objects(declaration, SH.namespace))
+            if len(names) != 1 or len(namespaces) != 1:
+                raise ShapesError(f"sh:declare {declaration} needs exactly one sh:prefix and one sh:namespace")
+            name, namespace = str(names[0]), str(namespaces[0])
+            if declared.get(name, namespace) != namespace:
+                raise ShapesError(f"prefix {name}: is declared twice with different namespaces")
+            declared[name] = namespace
+    return prefixes | declared
+
+
+def blank_out(text: str) -> str:
+    """``text`` with comments, strings and IRIs replaced by spaces, so keywords can be searched safely."""
+    out, i = [], 0
+    while i < len(text):
+        end = _skip(text, i)
+        out.append(text[i] if end == i + 1 and not _skippable(text, i) else " " * (end - i))
+        i = end
+    return "".join(out)
+
+
+def _skippable(text: str, i: int) -> bool:
+    return text[i] in "#\"'" or bool(text[i] == "<" and _IRI.match(text, i))
+
+
+def _skip(text: str, i: int) -> int:
+    """Index just after the comment, string or IRI starting at ``i`` (or ``i + 1``)."""
+    c = text[i]
+    if c == "#":
+        end = text.find("\n", i)
+        return len(text) if end < 0 else end
+    if text.startswith(('"""', "'''"), i):
+        end = text.find(text[i:i + 3], i + 3)
+        return len(text) if end < 0 else end + 3
+    if c in "\"'":
+        j = i + 1
+        while j < len(text) and text[j] != c:
+            j += 2 if text[j] == "\\" else 1
+        return j + 1
+    if c == "<":
+        match = _IRI.match(text, i)
+        if match:
+            return match.end()
+    return i + 1
+
+
+def _projection(clause: str) -> list[str]:
+    """Variables a SELECT clause projects: bare ones, and the ``AS ?x`` of each ``(expression AS ?x)``."""
+    names, depth = [], 0
+    for match in re.finditer(r"\(|\)|AS\s+[?$](\w+)|[?$](\w+)", clause, re.I):
+        token = match.group(0)
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif match.group(1) and depth == 1:
+            names.append(match.group(1))
+        elif match.group(2) and depth == 0:
+            names.append(match.group(2))
+    return names
+
+
+def rewrite(shapes: Graph, shape: Node, constraint: Node, select: str, focus: str,
+            keep: list[str], path: str | None) -> SparqlPart:
+    """The sh:select ``select`` of ``constraint`` with ``focus`` (a pattern binding ?this) joined in."""
+    text = select
+    if _SHAPES_GRAPH.search(text):
+        raise ShapesError(f"{shape}: $shapesGraph in a SPARQL constraint is not supported")
+    if path is not None:
+        text = _PATH.sub(lambda m: m.group(1) + path, text)
+    elif _PATH.search(text):
+        raise ShapesError(f"{shape}: $PATH in a SPARQL constraint of a node shape")
+    if _CURRENT_SHAPE.search(text):
+        if not isinstance(shape, URIRef):
+            raise ShapesError(f"{shape}: $currentShape needs a shape with an IRI")
+        text = _CURRENT_SHAPE.sub(lambda m: f"{m.group(1)}<{shape}>", text)
+    prefixes = declared_prefixes(shapes, constraint)
+    while match := _PROLOGUE.match(text):
+        if match.group(2) is not None:
+            prefixes[match.group(1)] = match.group(2)
+        elif not match.group(0).strip().upper().startswith("PREFIX"):
+            raise ShapesError(f"{shape}: BASE in a SPARQL constraint is not supported")
+        text = text[match.end():]
+    plain = blank_out(text)
+    # SHACL 5.3.1 forbids these; pyshacl refuses them too (ValidationFailure).
+    for keyword in ("VALUES", "MINUS", "SERVICE"):
+        if re.search(rf"(?<![\w:]){keyword}\b", plain, re.I):
+            raise ShapesError(f"{shape}: a SPARQL constraint must not contain {keyword}")
+    if re.search(r"\b(LIMIT|OFFSET)\b", plain, re.I):
+        raise ShapesError(f"{shape}: LIMIT/OFFSET means one thing per focus node and another over all of them")
+    if re.search(rf"[?$]{_INTERNAL}", plain):
+        raise ShapesError(f"{shape}: variables named ?{_INTERNAL}... are reserved by the fast engine")
+    select_match = _SELECT.match(plain)
+    if not select_match:
+        raise ShapesError(f"{shape}: sh:select must be a SELECT query")
+    brace = plain.find("{")
+    if brace < 0:
+        raise ShapesError(f"{shape}: sh:select has no WHERE clause")
+    clause = re.sub(r"\bWHERE\s*$", "", plain[select_match.end():brace].rstrip(), flags=re.I)
+    star = clause.strip() == "*"
+    names = _ordered(re.findall(r"[?$](\w+)", plain[brace:])) if star else _projection(clause)
+    if "failure" in names:
+        raise ShapesError(f"{shape}: ?failure in a SPARQL constraint is not supported")
+    if "currentShape" in names:
+        raise ShapesError(f"{shape}: projecting $currentShape is not supported")
+    group_by = re.search(r"\bGROUP\s+BY\b(.*)", plain[brace:], re.I | re.S)
+    if (_AGGREGATE.search(clause) or group_by) and (
+            keep or not group_by or not re.search(r"[?$]this\b", group_by.group(1))):
+        raise ShapesError(f"{shape}: aggregates in a SPARQL constraint must be grouped by $this")
+    this_projected = star or "this" in names
+    added = ([] if star or this_projected else ["this"]) + ([] if star else keep)
+    head = text[:select_match.end()] + "".join(f"?{v} " for v in added)
+    body = text[select_match.end():brace + 1] + " " + focus + " " + text[brace + 1:]
+    return SparqlPart(head + body, prefixes, tuple(names), this_projected)
+
+
+def _ordered(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def term(node: Node) -> str:
+    """An rdflib IRI or literal written as SPARQL; blank nodes cannot be named in a query."""
+    if isinstance(node, URIRef):
+        if _IRI.fullmatch(f"<{node}>") is None:
+            raise ShapesError(f"cannot write the IRI {node!r} in SPARQL")
+        return f"<{node}>"
+    if isinstance(node, Literal):
+        text = str(node).replace("\\", "\\\\").replace('"', '\\"')
+        text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        if node.language:
+            return f'"{text}"@{node.language}'
+        return f'"{text}"^^<{node.datatype or XSD.string}>'
+    raise ShapesError(f"a blank node ({node}) cannot be written in SPARQL")
