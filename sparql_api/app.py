@@ -2,58 +2,75 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
+from ingest.namespaces import Iris
+from sparql_api import search as search_index
 from sparql_api.editor import mount_static
 from sparql_api.errors import KimError, handle_error
-from sparql_api.routes import graph_store, health, service, sparql, writes_enabled
+from sparql_api.remote_store import RemoteStore
+from sparql_api.routes import (collections, graph_store, health, pages, publish, resources, search, service, sparql,
+                               standards, validate, writes_enabled)
+from sparql_api.routes.queries_api import queries_router
 from sparql_api.settings import Settings
-from sparql_api.store import Store
-from sparql_api.workers import DataVersion, InlineRunner, QueryPool
+from sparql_api.store import Store, open_store
+from sparql_api.workers import DataVersion, InlineRunner, QueryPool, RemoteRunner
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: Store | RemoteStore | None = None) -> FastAPI:
     """The service over ``store`` (or the one at ``settings.store``, opened when the app starts)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened = store or Store.open(settings.store, read_only=not writes_enabled(settings))
+        opened = store if store is not None else open_store(settings, read_only=not writes_enabled(settings))
         app.state.store = opened
         app.state.version = DataVersion()
         app.state.stats = None
         # Worker processes can be killed when a query overruns; an in-memory store cannot be shared
         # with them, so it is queried in a thread, without a time limit.
-        if opened.path is not None and settings.workers > 0:
+        if isinstance(opened, RemoteStore):  # the remote engine works; requests are given up after the limit
+            runner = RemoteRunner(opened, settings.query_timeout)
+        elif opened.path is not None and settings.workers > 0:
             runner = QueryPool(opened.path, settings.workers, settings.query_timeout, app.state.version)
             await runner.start()
         else:
             runner = InlineRunner(opened)
         app.state.runner = runner
+        search_index.warm(app.state)
         try:
             yield
         finally:
             await anyio.to_thread.run_sync(runner.close)
             opened.flush()
+            if store is None and isinstance(opened, RemoteStore):
+                opened.close()
 
     app = FastAPI(
         title="KIM Graph",
         summary="SPARQL 1.1 endpoint, Graph Store and linked data for occupational standards in library, "
                 "information and knowledge management.",
+        description="Every GET route also answers HEAD. Errors are RFC 9457 application/problem+json.",
         lifespan=lifespan,
     )
     app.state.settings = settings
-    for router in (sparql.router, graph_store.router, service.router, health.router):
+    routers = (sparql.router, graph_store.router, service.router, health.router, resources.router,
+               collections.router, search.router, queries_router(iris=Iris(settings.base_iri)),
+               pages.router, validate.router, standards.router, publish.router)
+    for router in routers:
         app.include_router(router)
     mount_static(app)
+    app.openapi = lambda: _openapi_without_head(app)
     for error in (KimError, StarletteHTTPException, RequestValidationError, Exception):
         app.add_exception_handler(error, handle_error)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
@@ -64,7 +81,29 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         allow_credentials=False,
         allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Accept", "Authorization", "Content-Type"],
-        expose_headers=["Location", "Retry-After", "WWW-Authenticate"],
+        expose_headers=["Location", "Retry-After", "WWW-Authenticate", "ETag", "Last-Modified", "Link",
+                        "Content-Location"],
         max_age=600,
     )
     return app
+
+
+
+def _openapi_without_head(app: FastAPI) -> dict:
+    """The OpenAPI document with HEAD left out (every GET also answers HEAD, as its description says)
+    and with one operation id per operation, where FastAPI gives all methods of a route the same one."""
+    if app.openapi_schema is None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Duplicate Operation ID", category=UserWarning)
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                                 description=app.description, routes=app.routes)
+        seen: set[str] = set()
+        for operations in schema.get("paths", {}).values():
+            operations.pop("head", None)
+            for method, operation in operations.items():
+                # one route serving several methods (the graph store) shares one generated id
+                if operation.get("operationId") in seen:
+                    operation["operationId"] = f"{operation['operationId']}_{method}"
+                seen.add(operation.get("operationId"))
+        app.openapi_schema = schema
+    return app.openapi_schema

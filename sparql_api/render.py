@@ -17,6 +17,7 @@ PREFIX_TABLE: dict[str, str] = {
     "sd": "http://www.w3.org/ns/sparql-service-description#",
     "void": "http://rdfs.org/ns/void#",
     "formats": FORMATS_NS,
+    "hydra": "http://www.w3.org/ns/hydra/core#",
 }
 
 

@@ -17,7 +17,7 @@ def serve(settings: Settings) -> int:
     from sparql_api.app import create_app
     from sparql_api.cli import main as kimgraph
 
-    if not Path(settings.store).exists():
+    if not settings.store_url and not Path(settings.store).exists():
         print(f"kimgraph serve: no store at {settings.store}; building it first")
         status = kimgraph(["build", "--store", str(settings.store)])
         if status:

@@ -21,6 +21,29 @@ class Settings(BaseSettings):
     store: Path = Path("var/store")
     """Path of the embedded Oxigraph store (a link to the current build)."""
 
+    store_url: str | None = None
+    """Query URL of a remote SPARQL 1.1 store (``KIM_STORE_URL``); when set, it replaces the embedded store.
+
+    Every read and write goes to it over the SPARQL 1.1 Protocol and Graph Store Protocol, so API replicas
+    hold no data. Oxigraph server: ``http://host:7878/query``; Fuseki: ``http://host:3030/ds/query``;
+    GraphDB: ``http://host:7200/repositories/kim``. Credentials may be given in the URL.
+    """
+
+    store_update_url: str | None = None
+    """SPARQL Update URL of the remote store; by default the query URL with its last path segment ``query``
+    replaced by ``update`` (Oxigraph ``/update``, Fuseki ``/ds/update``), else the query URL itself."""
+
+    store_gsp_url: str | None = None
+    """Graph Store Protocol URL of the remote store; by default the query URL with ``query`` replaced by
+    ``store`` (Oxigraph ``/store``). Fuseki: ``/ds/data``; GraphDB: ``/repositories/kim/rdf-graphs/service``.
+    For a query URL not ending in ``query`` there is none unless set, and whole graphs are read with
+    CONSTRUCT and written with SPARQL Update."""
+
+    store_union_param: str = "union-default-graph"
+    """``name`` or ``name=value`` sent with a query whose default graph must be the union of the named
+    graphs (Oxigraph server: ``union-default-graph``). Empty for stores whose default graph already is
+    the union: GraphDB, QLever, Fuseki with ``tdb2:unionDefaultGraph true``."""
+
     write_token: SecretStr | None = None
     """Bearer token that authorises writes; with none configured the service is read-only."""
 
@@ -41,6 +64,15 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("store_url", "store_update_url", "store_gsp_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # KIM_STORE_URL= (empty) means the embedded store
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError("a remote store URL must be an http(s) URL")
+        return value.strip()
 
     @field_validator("base_iri")
     @classmethod

@@ -13,10 +13,15 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
+
+if TYPE_CHECKING:
+    from sparql_api.remote_store import RemoteStore
+    from sparql_api.settings import Settings
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -187,6 +192,16 @@ class Store:
     def flush(self) -> None:
         if not self.read_only:
             self._store.flush()
+
+
+def open_store(settings: Settings, read_only: bool = False, path: Path | None = None) -> Store | RemoteStore:
+    """The store the settings name: the remote SPARQL store at ``store_url`` when one is set, else the
+    embedded store at ``path`` (default ``settings.store``)."""
+    if settings.store_url:
+        from sparql_api.remote_store import RemoteStore
+
+        return RemoteStore.from_settings(settings, read_only=read_only)
+    return Store.open(settings.store if path is None else path, read_only=read_only)
 
 
 def versions_dir(path: Path) -> Path:

@@ -42,6 +42,7 @@ class QueryJob:
     graph_format: str | None = "turtle"
     max_rows: int = 100_000
     version: int = 0
+    substitutions: tuple = ()  # ((variable, rdflib term), ...) bound by value, never pasted into text
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ def execute(store: Store, job: QueryJob) -> QueryAnswer:
     # protocol suite's update_base_uri case puts it); the extra line is taken off error positions again.
     text = f"BASE <{job.base_iri}>\n{job.sparql}"
     try:
-        result = store.query(text, union_default=job.union_default,
-                             default_graphs=job.default_graphs, named_graphs=job.named_graphs)
+        result = store.query(text, union_default=job.union_default, default_graphs=job.default_graphs,
+                             named_graphs=job.named_graphs, substitutions=dict(job.substitutions) or None)
     except QuerySyntaxError as e:
         raise InvalidQuery(shift_position(str(e))) from None
     except ValueError as e:
@@ -265,6 +266,34 @@ class InlineRunner:
 
     async def run(self, job: QueryJob) -> QueryAnswer:
         return await anyio.to_thread.run_sync(execute, self.store, job)
+
+    def close(self) -> None:
+        pass
+
+
+class RemoteRunner:
+    """Sends queries to a remote SPARQL store from a thread, giving the request up after ``timeout`` seconds.
+
+    Giving up closes the connection and answers 503 at once, but only the remote engine's own limit
+    (``oxigraph serve --timeout-s``, Fuseki's ``arq:queryTimeout``, GraphDB's ``query-timeout``) really
+    stops the work there: set it to about the same number of seconds.
+    """
+
+    def __init__(self, store, timeout: float):
+        self.store, self.timeout = store, timeout
+
+    async def run(self, job: QueryJob) -> QueryAnswer:
+        from sparql_api.remote_store import StoreTimeout, StoreUnavailable
+
+        try:
+            return await anyio.to_thread.run_sync(execute, self.store.with_timeout(self.timeout), job)
+        except StoreTimeout:
+            raise QueryTimeout(f"the query ran longer than the {self.timeout:g} s limit and was stopped; "
+                               "narrow it or add a LIMIT", retry_after=_retry_after(self.timeout)) from None
+        except StoreUnavailable as e:
+            log.error("remote store unavailable: %s", e)
+            raise ServiceBusy("the SPARQL store behind this service is unavailable; try again shortly",
+                              retry_after=_retry_after(self.timeout)) from None
 
     def close(self) -> None:
         pass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from ingest.namespaces import KSB_CLASSES, KIM, Iris
 from sparql_api import collections as c
-from sparql_api import html, render
+from sparql_api import caching, html, render
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, ResourceNotFound
 from sparql_api.routes import base_url
@@ -81,12 +81,26 @@ def choose_format(request: Request, formats: Mapping[str, str], override: str | 
     return next(name for name, value in formats.items() if value == media)
 
 
-def finish(request: Request, response: Response) -> Response:
-    """The one place where responses of these routes get their caching headers.
+async def cached(request: Request, media_type: str, make: Callable[[], Awaitable[Response]]) -> Response:
+    """``await make()`` with ETag, Last-Modified and Cache-Control from the data version, or a 304.
 
-    ETag/Last-Modified per data version go here once ``sparql_api.caching`` exists.
+    The async form of ``caching.conditional``: a matching ``If-None-Match`` is answered before any
+    query runs. The tag covers the whole URL (filters, page, format) and the media type.
     """
-    response.headers.setdefault("Vary", "Accept")
+    vary = {"Vary": "Accept"}
+    cache_headers = {**caching.validators(request, media_type, str(request.url)), **vary}
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and caching.etag_matches(if_none_match, cache_headers["ETag"]):
+        return caching.not_modified(cache_headers)
+    response = await make()
+    if not 200 <= response.status_code < 300:
+        return response
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_none_match is None and if_modified_since \
+            and caching.not_modified_since(if_modified_since, caching.last_modified(request.app)):
+        return caching.not_modified({**cache_headers, **{k: v for k, v in response.headers.items()
+                                                         if k.lower() == "link"}})
+    response.headers.update(cache_headers)
     return response
 
 
@@ -103,9 +117,21 @@ def page_url(request: Request, filters: Mapping[str, str], page: int | None, siz
 # ------------------------------------------------------------------ the collection response
 
 async def respond(request: Request, spec: c.CollectionSpec, bound: Mapping[str, Node], filters: Mapping[str, str],
-                  page: int, size: int, fmt: str | None, title: str) -> Response:
-    """Count, fetch one page, and write it in the negotiated format."""
+                  page: int, size: int, fmt: str | None, title: str,
+                  check: Callable[[], Awaitable[None]] | None = None) -> Response:
+    """Count, fetch one page, and write it in the negotiated format (or 304 when the client's copy is current).
+
+    ``check`` (that the standard or organisation type exists) runs only when a body is needed.
+    """
     name = choose_format(request, COLLECTION_FORMATS, fmt)  # 406 before any query
+    return await cached(request, COLLECTION_FORMATS[name],
+                        lambda: _page(request, spec, bound, filters, page, size, name, title, check))
+
+
+async def _page(request: Request, spec: c.CollectionSpec, bound: Mapping[str, Node], filters: Mapping[str, str],
+                page: int, size: int, name: str, title: str, check: Callable[[], Awaitable[None]] | None) -> Response:
+    if check is not None:
+        await check()
     state, base = request.app.state, base_url(request)
     total = await c.cached_total(state, spec, bound, base)
     last = c.last_page(total, size)
@@ -114,19 +140,20 @@ async def respond(request: Request, spec: c.CollectionSpec, bound: Mapping[str, 
                                f"{last} page(s) of {size}")
     members = await c.page_members(state, spec, bound, c.Page(page, size), base)
     document = c.hydra_page(page_url(request, filters, None, size), title, members, total, c.Page(page, size),
-                            lambda n: page_url(request, filters, n, size))
-    links = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in document["view"].items() if rel not in ("id", "type"))
+                            lambda n: page_url(request, filters, n, size), context_url=base + "context.jsonld")
+    view = document["hydra:view"]
+    links = ", ".join(f'<{view["hydra:" + rel]}>; rel="{rel}"' for rel in ("first", "previous", "next", "last")
+                      if "hydra:" + rel in view)
     headers = {"Link": links}
     if name in ("jsonld", "json"):
         body = json.dumps(document, ensure_ascii=False).encode()
-        response = Response(body, media_type=COLLECTION_FORMATS[name], headers=headers)
-    elif name == "html":
-        response = html.render("collection.html", request=request, title=title, document=document,
-                               page=page, size=size, last=last, headers=headers)
-    else:
-        body = c.jsonld_as(document, name, base)
-        response = Response(body, media_type=render.content_type(COLLECTION_FORMATS[name]), headers=headers)
-    return finish(request, response)
+        return Response(body, media_type=COLLECTION_FORMATS[name], headers=headers)
+    if name == "html":
+        return html.render("collection.html", request=request, title=title, members=members, total=total,
+                           view={rel.removeprefix("hydra:"): url for rel, url in view.items()},
+                           page=page, size=size, last=last, headers=headers)
+    body = c.jsonld_as(document, name, base)
+    return Response(body, media_type=render.content_type(COLLECTION_FORMATS[name]), headers=headers)
 
 
 def standard_iri(request: Request, reference: str) -> URIRef:
@@ -158,10 +185,8 @@ async def duties(request: Request, reference: str, page: PageNumber = 1,
     """The duties of one standard (``ST1337``) in the standard's order, with code and statement."""
     check_params(request, PAGING)
     standard = standard_iri(request, reference)
-    name = choose_format(request, COLLECTION_FORMATS, fmt)
-    await require_standard(request, standard, reference)
-    return await respond(request, c.DUTIES, {"standard": standard}, {}, page, page_size, name,
-                         f"Duties of {reference}")
+    return await respond(request, c.DUTIES, {"standard": standard}, {}, page, page_size, fmt,
+                         f"Duties of {reference}", check=lambda: require_standard(request, standard, reference))
 
 
 @router.get("/standards/{reference}/ksbs", summary="The knowledge, skills and behaviours of a standard, paged",
@@ -182,11 +207,10 @@ async def ksbs(request: Request, reference: str,
         if letter is None:
             raise BadRequest(f"type must be K, S or B, not {type!r}")
         bound["ksbClass"], filters["type"], spec = KSB_CLASSES[letter], letter, c.KSBS_OF_TYPE
-    name = choose_format(request, COLLECTION_FORMATS, fmt)
-    await require_standard(request, standard, reference)
     kinds = {"K": "Knowledge", "S": "Skills", "B": "Behaviours"}
-    title = f"{kinds[filters['type']]} of {reference}" if filters else f"Knowledge, skills and behaviours of {reference}"
-    return await respond(request, spec, bound, filters, page, page_size, name, title)
+    what = kinds[filters["type"]] if filters else "Knowledge, skills and behaviours"
+    return await respond(request, spec, bound, filters, page, page_size, fmt, f"{what} of {reference}",
+                         check=lambda: require_standard(request, standard, reference))
 
 
 @router.get("/organisations", summary="Organisations, optionally of one type, paged", responses=COLLECTION_RESPONSES)
@@ -203,12 +227,14 @@ async def organisations(request: Request,
     if not SLUG.match(type):
         raise BadRequest(f"type must be an organisation type slug such as professional-body, not {type!r}")
     concept = Iris(request.app.state.settings.base_iri).concept("org-type", type)
-    name = choose_format(request, COLLECTION_FORMATS, fmt)
-    if not await c.select(request.app.state, c.EXISTS_ORG_TYPE, {"type": concept}, base_url(request)):
-        raise BadRequest(f"there is no organisation type {type!r} (a concept of the org-type scheme, "
-                         "such as professional-body or employer)")
+
+    async def known_type() -> None:
+        if not await c.select(request.app.state, c.EXISTS_ORG_TYPE, {"type": concept}, base_url(request)):
+            raise BadRequest(f"there is no organisation type {type!r} (a concept of the org-type scheme, "
+                             "such as professional-body or employer)")
+
     return await respond(request, c.ORGANISATIONS_OF_TYPE, {"type": concept}, {"type": type}, page, page_size,
-                         name, f"Organisations of type {type}")
+                         fmt, f"Organisations of type {type}", check=known_type)
 
 
 @router.get("/disciplines", summary="The disciplines of the profession, paged", responses=COLLECTION_RESPONSES)

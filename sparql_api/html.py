@@ -1,0 +1,69 @@
+"""Server-side HTML: one Jinja2 environment (autoescape on) and ``render()`` adding a strict CSP.
+
+Usage from any route::
+
+    from sparql_api.html import render
+    return render("my_page.html", request=request, title="Coverage", rows=rows)
+
+Templates live in ``sparql_api/templates/`` and extend ``base.html``, which provides the blocks
+``title``, ``head`` (extra ``<link>``/``<meta>``), ``main`` and ``footer``. ``base.html`` links
+``/static/kim.css`` only: no scripts, no other origin. Helpers available in every template:
+``path(iri)`` maps an IRI under the base to this service's path (other IRIs are returned unchanged)
+and ``root`` is the app's root path (prefix every local link with it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+environment = Environment(
+    loader=PackageLoader("sparql_api", "templates"),
+    autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def local_path(iri: str, base: str, root: str = "") -> str:
+    """The path on this service that dereferences ``iri``, or ``iri`` itself if it is not under ``base``.
+
+    >>> local_path("https://w3id.org/uk-kim/id/standard/ST1337", "https://w3id.org/uk-kim/")
+    '/id/standard/ST1337'
+    >>> local_path("https://example.org/x", "https://w3id.org/uk-kim/")
+    'https://example.org/x'
+    """
+    if base and iri.startswith(base + "id/"):
+        return f"{root}/{iri[len(base):]}"
+    return iri
+
+
+def render(template: str, *, request: Request | None = None, status_code: int = 200,
+           headers: Mapping[str, str] | None = None, **context) -> HTMLResponse:
+    """Render ``template`` with ``context`` into an HTMLResponse carrying the CSP headers.
+
+    With ``request`` given, templates also get ``root`` (the app's root path) and ``path(iri)``
+    bound to the app's base IRI.
+    """
+    root, base = "", ""
+    if request is not None:
+        root = request.scope.get("root_path", "").rstrip("/")
+        settings = getattr(request.app.state, "settings", None)
+        base = settings.base_iri if settings is not None else ""
+    context.setdefault("root", root)
+    context.setdefault("path", lambda iri: local_path(str(iri), base, root))
+    context.setdefault("title", "KIM Graph")
+    body = environment.get_template(template).render(**context)
+    return HTMLResponse(body, status_code=status_code, headers={**HEADERS, **(headers or {})})

@@ -1,0 +1,630 @@
+"""A SPARQL 1.1 store on another machine, with the same interface as the embedded ``Store``.
+
+Past one machine, KIM Graph runs over an existing store (Oxigraph server, Fuseki, GraphDB, QLever)
+through the SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/) and the Graph Store
+Protocol (https://www.w3.org/TR/sparql11-http-rdf-update/), so API replicas keep no data of their own.
+Answers come back as the same pyoxigraph objects the embedded store returns (``QuerySolutions``,
+``QueryBoolean``, ``QueryTriples``), so every caller works unchanged.
+
+The endpoints, from ``KIM_STORE_URL`` (the query URL), unless set one by one:
+
+=================  ============================  =====================================================
+setting            Oxigraph server (derived)     others (set it)
+=================  ============================  =====================================================
+KIM_STORE_URL      ``http://h:7878/query``       Fuseki ``/ds/query``; GraphDB ``/repositories/kim``;
+                                                 QLever ``http://h:7001/``
+KIM_STORE_UPDATE_  ``.../update`` (a last path   Fuseki ``/ds/update`` (derived); GraphDB
+URL                segment ``query`` becomes     ``/repositories/kim/statements``; else the query URL
+                   ``update``)                   itself
+KIM_STORE_GSP_URL  ``.../store`` (``query``      Fuseki ``/ds/data``; GraphDB
+                   becomes ``store``)            ``/repositories/kim/rdf-graphs/service``; without
+                                                 one, whole graphs are read with CONSTRUCT and
+                                                 written with SPARQL Update
+KIM_STORE_UNION_   ``union-default-graph``       the name[=value] sent to make the default graph the
+PARAM                                            union of the named graphs; empty for stores whose
+                                                 default graph already is the union (GraphDB, QLever,
+                                                 Fuseki with ``tdb2:unionDefaultGraph true``)
+=================  ============================  =====================================================
+
+Values are bound without pasting text: a ``VALUES`` block of strictly serialised terms opens the
+query's WHERE group and every group of the outer query that mentions a bound variable, which is how
+pyoxigraph's substitutions behave (the variable is bound everywhere but inside subqueries).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import httpx
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from sparql_api.store import RDF_FORMATS, XSD_STRING, QuerySyntaxError, Store, StoreError, to_rdflib
+
+if TYPE_CHECKING:
+    from sparql_api.settings import Settings
+
+SPARQL_RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+READ_TIMEOUT = 60.0  # reads that do not go through the query runner (stats, pages, exports)
+WRITE_TIMEOUT = 600.0  # loading a large graph takes a while
+CONNECT_TIMEOUT = 5.0
+
+# What a store may answer with, by media type (its Accept handling varies; we ask for the first).
+RESULT_MEDIA = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_MEDIA = {
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,  # older stores label N-Triples so
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the store answered: status, media type (lower case, no parameters), body and the URL asked."""
+
+    status: int
+    media: str
+    body: bytes
+    url: str
+
+    def message(self, limit: int = 2000) -> str:
+        text = self.body.decode("utf-8", errors="replace").strip()
+        return (text[:limit] + " ...") if len(text) > limit else text or f"HTTP {self.status}"
+
+
+class StoreUnavailable(StoreError):
+    """The remote store cannot be reached, or answered with something that is not SPARQL."""
+
+
+class StoreTimeout(StoreError, TimeoutError):
+    """The remote store did not answer within the time allowed."""
+
+
+class RemoteStoreError(StoreError, RuntimeError):
+    """The remote store refused or failed a well-formed request (an update that changed nothing, ...).
+
+    A RuntimeError too, like pyoxigraph's own evaluation errors, so callers treat both alike.
+    """
+
+
+# ------------------------------------------------------------------ endpoints
+
+def _sibling(url: str, name: str) -> str | None:
+    """``url`` with a last path segment ``query`` replaced by ``name`` (None when it is not ``query``).
+
+    >>> _sibling("http://h:7878/query", "store"), _sibling("http://h:3030/ds/query?x=1", "update")
+    ('http://h:7878/store', 'http://h:3030/ds/update?x=1')
+    >>> _sibling("http://h:7200/repositories/kim", "update") is None
+    True
+    """
+    parts = urlsplit(url)
+    head, _, last = parts.path.rpartition("/")
+    if last != "query":
+        return None
+    return urlunsplit(parts._replace(path=f"{head}/{name}"))
+
+
+def endpoints(query_url: str, update_url: str | None = None, gsp_url: str | None = None
+              ) -> tuple[str, str, str | None]:
+    """The query, update and graph store URLs: the ones given, else derived from the query URL.
+
+    >>> endpoints("http://h:7878/query")
+    ('http://h:7878/query', 'http://h:7878/update', 'http://h:7878/store')
+    >>> endpoints("http://h:3030/ds/query", gsp_url="http://h:3030/ds/data")
+    ('http://h:3030/ds/query', 'http://h:3030/ds/update', 'http://h:3030/ds/data')
+    >>> endpoints("http://h:7001/")
+    ('http://h:7001/', 'http://h:7001/', None)
+    """
+    for url in (query_url, update_url, gsp_url):
+        if url is not None and urlsplit(url).scheme not in ("http", "https"):
+            raise StoreError(f"{url!r} is not an http(s) URL")
+    return (query_url,
+            update_url or _sibling(query_url, "update") or query_url,
+            gsp_url or _sibling(query_url, "store"))
+
+
+def redact(url: str) -> str:
+    """A URL fit for messages and logs: any password in it replaced.
+
+    >>> redact("https://kim:s3cret@db.example/query")
+    'https://kim:***@db.example/query'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{parts.hostname}"
+                                            + (f":{parts.port}" if parts.port else "")))
+
+
+def union_parameter(setting: str | None) -> tuple[str, str] | None:
+    """``union-default-graph`` -> ('union-default-graph', ''); ``name=value`` -> (name, value); '' -> None.
+
+    >>> union_parameter("default-graph-uri=urn:x-arq:UnionGraph")
+    ('default-graph-uri', 'urn:x-arq:UnionGraph')
+    """
+    if not setting or not setting.strip():
+        return None
+    name, _, value = setting.strip().partition("=")
+    return name, value
+
+
+# ------------------------------------------------------------------ binding values without pasting text
+
+_TOKENS = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][\w\u00B7\u00C0-\uFFFF]+)
+  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?:(?:[\w\-:%.\u00B7\u00C0-\uFFFF]|\\.)*)
+  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<other>.)
+""", re.VERBOSE | re.DOTALL)
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+# The IRIREF production of SPARQL 1.1 (no escapes needed or allowed inside <...>).
+_IRIREF = re.compile(r'^[^<>"{}|^`\\\x00-\x20]*$')
+_LANGTAG = re.compile(r"^[A-Za-z]+(?:-[A-Za-z0-9]+)*$")
+_VARNAME = re.compile(r"^\w+$")
+# SPARQL ECHAR escapes; every other character may stand as itself inside "...".
+_ECHAR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _tokens(text: str) -> list[tuple[str, str, int]]:
+    """(kind, text, start) of the significant tokens: no whitespace, no comments."""
+    return [(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text)
+            if m.lastgroup not in ("ws", "comment")]
+
+
+def query_form(text: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first keyword after the prologue.
+
+    >>> query_form('PREFIX ex: <http://e/> # SELECT\\nASK { ?s ex:p "CONSTRUCT" }')
+    'ASK'
+    """
+    for match in _TOKENS.finditer(text):  # stops at the form: the prologue is short, the query may not be
+        word = match.group().upper()
+        if match.lastgroup == "word" and word not in ("BASE", "PREFIX"):
+            return word if word in FORMS else None
+    return None
+
+
+def _iri(value: str) -> str:
+    if not _IRIREF.match(value):
+        raise ValueError(f"cannot bind {value!r}: it is not a valid IRI")
+    ox.NamedNode(value)  # an absolute IRI (RFC 3987), or ValueError, as the embedded store says
+    return f"<{value}>"
+
+
+def sparql_term(term: Node) -> str:
+    """One RDF term as SPARQL text, strictly: IRIs checked against IRIREF, literals escaped (ECHAR).
+
+    >>> sparql_term(Literal('K1" } ; DROP ALL ; #'))
+    '"K1\\\\" } ; DROP ALL ; #"'
+    >>> sparql_term(URIRef("http://e/a> } ; DROP ALL ; <x:"))
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot bind 'http://e/a> } ; DROP ALL ; <x:': it is not a valid IRI
+    """
+    if isinstance(term, (ox.NamedNode, ox.BlankNode, ox.Literal)):
+        term = to_rdflib(term)
+    if isinstance(term, URIRef):
+        return _iri(str(term))
+    if isinstance(term, Literal):
+        lexical = '"' + "".join(_ECHAR.get(c, c) for c in str(term)) + '"'
+        if term.language:
+            if not _LANGTAG.match(term.language):
+                raise ValueError(f"cannot bind a literal with language tag {term.language!r}")
+            return f"{lexical}@{term.language}"
+        if term.datatype is not None and str(term.datatype) != XSD_STRING:
+            return f"{lexical}^^{_iri(str(term.datatype))}"
+        return lexical
+    if isinstance(term, BNode):
+        raise ValueError("a blank node cannot be bound in a query sent to a remote store: "
+                         "the SPARQL protocol has no way to name a stored blank node")
+    raise ValueError(f"cannot bind {term!r}: not an RDF term")
+
+
+def _matching(found: list, start: int) -> int:
+    """The index of the brace that closes the one opened at ``start``."""
+    depth = 0
+    for i in range(start, len(found)):
+        if found[i][1] == "{":
+            depth += 1
+        elif found[i][1] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise QuerySyntaxError("unbalanced braces in the query")
+
+
+def _values_block(names: list[str], terms: dict[str, str]) -> str:
+    return f" VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(terms[n] for n in names)}) }}"
+
+
+def bind_values(sparql: str, substitutions: Mapping[str, Node]) -> str:
+    """The query with ``substitutions`` bound by VALUES blocks (terms serialised strictly, never pasted raw).
+
+    The WHERE group gets every binding; each nested group of the outer query (UNION branches, OPTIONAL,
+    MINUS, GRAPH, EXISTS) gets those it mentions, so its FILTERs see them as with pyoxigraph's
+    substitutions; subqueries are left alone, as there.
+
+    >>> print(bind_values('SELECT ?x ?o WHERE { { ?x ?p ?o } UNION { ?o ?p ?y } }', {"x": URIRef("http://e/a")}))
+    SELECT ?x ?o WHERE { VALUES (?x) { (<http://e/a>) } { VALUES (?x) { (<http://e/a>) } ?x ?p ?o } UNION { ?o ?p ?y } }
+    """
+    if not substitutions:
+        return sparql
+    for name in substitutions:
+        if not _VARNAME.match(name):
+            raise ValueError(f"{name!r} is not a SPARQL variable name")
+    terms = {name: sparql_term(value) for name, value in substitutions.items()}
+    inserts = _insertions(sparql, tuple(substitutions))
+    if inserts is None:  # no WHERE group: a trailing VALUES clause
+        return sparql.rstrip() + "\n" + _values_block(list(terms), terms).strip() + "\n"
+    for position, bound in inserts:  # from the end, so earlier positions stay valid
+        sparql = sparql[:position] + _values_block(list(bound), terms) + sparql[position:]
+    return sparql
+
+
+@lru_cache(maxsize=256)
+def _insertions(sparql: str, names: tuple[str, ...]) -> tuple[tuple[int, tuple[str, ...]], ...] | None:
+    """Where VALUES blocks go (last first) and which names each binds; None to append one at the end.
+
+    Cached: services run the same few query texts over and over, with other values.
+    """
+    found = _tokens(sparql)
+    form = next((i for i, (kind, word, _) in enumerate(found)
+                 if kind == "word" and word.upper() not in ("BASE", "PREFIX")), None)
+    if form is None or found[form][1].upper() not in FORMS:
+        raise ValueError("values can be bound only in a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+    start = form + 1
+    if found[form][1].upper() == "CONSTRUCT":
+        if start < len(found) and found[start][1] == "{":
+            start = _matching(found, start) + 1  # the template
+        else:
+            start = len(found)  # CONSTRUCT WHERE { template }: no group to open
+    where, parens = None, 0
+    for i in range(start, len(found)):
+        text = found[i][1]
+        if text == "(":
+            parens += 1
+        elif text == ")":
+            parens -= 1
+        elif text == "{" and parens == 0:
+            where = i
+            break
+    if where is None:  # DESCRIBE <x> without WHERE, or the short CONSTRUCT form
+        if any(kind == "word" and word.upper() == "VALUES" for kind, word, _ in found[form:]):
+            raise ValueError("cannot bind values in a query that has no WHERE group and a VALUES clause")
+        return None
+    inserts: list[tuple[int, tuple[str, ...]]] = []
+    stack: list[tuple[str, int, set[str]]] = []  # (kind, position after "{", names mentioned)
+    values_next = False
+    for i in range(where, _matching(found, where) + 1):
+        kind, text, position = found[i]
+        opaque = any(frame[0] != "group" for frame in stack)
+        if text == "{":
+            if opaque:
+                stack.append(("inner", 0, set()))
+            elif values_next:
+                stack.append(("data", 0, set()))
+            elif i + 1 < len(found) and found[i + 1][0] == "word" and found[i + 1][1].upper() == "SELECT":
+                stack.append(("subquery", 0, set()))
+            else:
+                stack.append(("group", position + 1, set(names) if not stack else set()))
+            values_next = False
+        elif text == "}":
+            frame = stack.pop()
+            if frame[0] == "group" and frame[2]:
+                inserts.append((frame[1], tuple(n for n in names if n in frame[2])))
+        elif opaque:
+            continue
+        elif kind == "word" and text.upper() == "VALUES":
+            values_next = True
+        elif kind == "var" and text[1:] in names:
+            for frame in stack:
+                frame[2].add(text[1:])
+    return tuple(sorted(inserts, reverse=True))
+
+
+# ------------------------------------------------------------------ the store
+
+class RemoteStore:
+    """A SPARQL 1.1 dataset held by a remote store, reached over HTTP with one pooled client."""
+
+    path = None  # nothing on this machine: no worker process can open it
+
+    def __init__(self, query_url: str, update_url: str | None = None, gsp_url: str | None = None, *,
+                 union_param: str | None = "union-default-graph", read_only: bool = False,
+                 timeout: float = READ_TIMEOUT, client: httpx.Client | None = None):
+        self.query_url, self.update_url, self.gsp_url = endpoints(query_url, update_url, gsp_url)
+        self.union = union_parameter(union_param)
+        self.read_only = read_only
+        self.timeout = timeout
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            headers={"User-Agent": "kimgraph"},
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, read_only: bool = False, check: bool = True) -> RemoteStore:
+        """The store ``settings.store_url`` names; with ``check``, StoreUnavailable unless it answers now."""
+        store = cls(settings.store_url, settings.store_update_url, settings.store_gsp_url,
+                    union_param=settings.store_union_param, read_only=read_only)
+        if check:
+            store.ping()
+        return store
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({redact(self.query_url)!r})"
+
+    def __bool__(self) -> bool:
+        return True  # never len(): that would be a COUNT query over the whole store
+
+    def with_timeout(self, seconds: float) -> RemoteStore:
+        """The same store (and connection pool) with requests given up after ``seconds``, in total."""
+        view = copy.copy(self)
+        view.timeout = seconds
+        return view
+
+    def close(self) -> None:
+        self._client.close()
+
+    def ping(self) -> None:
+        """Ask the store a trivial question; StoreUnavailable when it cannot answer."""
+        try:
+            self.query("ASK {}", union_default=False)
+        except (StoreError, QuerySyntaxError) as e:
+            raise StoreUnavailable(f"the SPARQL store at {redact(self.query_url)} does not answer: {e}") from e
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _send(self, method: str, url: str, *, timeout: float, params=None, content: bytes | None = None,
+              headers: dict[str, str] | None = None) -> Reply:
+        """One request, its whole body read within ``timeout`` seconds (a read timeout alone is per chunk)."""
+        deadline = time.monotonic() + timeout
+        try:
+            with self._client.stream(method, url, params=params, content=content, headers=headers,
+                                     timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout))) as response:
+                chunks = []
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise StoreTimeout(f"the store did not answer within {timeout:g} s")
+                media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                return Reply(response.status_code, media, b"".join(chunks), str(response.request.url))
+        except httpx.TimeoutException as e:
+            raise StoreTimeout(f"the store did not answer within {timeout:g} s") from e
+        except httpx.TransportError as e:
+            raise StoreUnavailable(f"cannot reach the SPARQL store at {redact(url)}: {e}") from e
+
+    @staticmethod
+    def _fail(reply: Reply, what: str) -> None:
+        """Raise the error a failed answer stands for."""
+        status, message = reply.status, reply.message()
+        if status == 400:
+            raise QuerySyntaxError(message)  # Oxigraph: "error at 1:10: ...", Fuseki: "Parse error: ..."
+        if status in (401, 403):
+            raise StoreUnavailable(f"the store refused the {what} ({status}): {message}; "
+                                   "give credentials in the URL (https://user:password@host/...)")
+        if status in (404, 405) and what != "graph":
+            raise StoreUnavailable(f"no SPARQL {what} service at {redact(reply.url)} ({status})")
+        if status in (502, 503, 504):
+            raise StoreUnavailable(f"the store is unavailable ({status}): {message}")
+        raise RemoteStoreError(f"the store failed the {what} ({status}): {message}")
+
+    def _params(self, union_default: bool, default_graphs, named_graphs) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = []
+        if default_graphs is not None:
+            params += [("default-graph-uri", str(g)) for g in default_graphs]
+        elif union_default and self.union is not None:
+            params.append(self.union)
+        if named_graphs is not None:
+            params += [("named-graph-uri", str(g)) for g in named_graphs]
+        return params
+
+    # ------------------------------------------------------------------ reading
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        union_default: bool = True,
+        default_graphs: Iterable[str] | None = None,
+        named_graphs: Iterable[str] | None = None,
+        substitutions: Mapping[str, Node] | None = None,
+    ):
+        """Run a SPARQL query; the default graph is the union of the named graphs unless graphs are given.
+
+        Returns pyoxigraph QuerySolutions, QueryBoolean or QueryTriples, as the embedded store does.
+        """
+        text = bind_values(sparql, substitutions) if substitutions else sparql
+        form = query_form(text)
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            accept = f"{N_TRIPLES}, text/turtle;q=0.5"
+        elif form in ("SELECT", "ASK"):
+            accept = f"{SPARQL_RESULTS_JSON}, application/sparql-results+xml;q=0.5"
+        else:  # let the store report the syntax error
+            accept = f"{SPARQL_RESULTS_JSON}, {N_TRIPLES};q=0.9"
+        # Form-encoded, so that many graph IRIs cannot make the URL too long (SPARQL 1.1 Protocol 2.1.2).
+        body = urlencode([("query", text)] + self._params(union_default, default_graphs, named_graphs))
+        reply = self._send("POST", self.query_url, timeout=self.timeout, content=body.encode("utf-8"),
+                           headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
+        if reply.status != 200:
+            self._fail(reply, "query")
+        return self._result(reply)
+
+    @staticmethod
+    def _result(reply: Reply):
+        media = reply.media
+        try:
+            if media in RESULT_MEDIA:
+                return ox.parse_query_results(reply.body, RESULT_MEDIA[media])
+            if media in GRAPH_MEDIA:
+                # A real QueryTriples, so callers that check isinstance(result, QueryTriples) work.
+                local = ox.Store()
+                local.bulk_load(reply.body, format=GRAPH_MEDIA[media], to_graph=ox.DefaultGraph())
+                return local.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        except SyntaxError as e:
+            raise StoreUnavailable(f"the store's {media} answer does not parse: {e}") from e
+        raise StoreUnavailable(f"the store answered with {media or 'no Content-Type'}, not SPARQL results or RDF")
+
+    def select(self, sparql: str, **kwargs) -> list[dict[str, Node]]:
+        """Run a SELECT query and return its solutions as dicts of rdflib terms."""
+        solutions = self.query(sparql, **kwargs)
+        names = [v.value for v in solutions.variables]
+        return [
+            {name: to_rdflib(row[name]) for name in names if row[name] is not None}
+            for row in solutions
+        ]
+
+    def named_graphs(self) -> list[str]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", union_default=False)
+        return sorted(str(row["g"]) for row in rows if isinstance(row.get("g"), URIRef))
+
+    def _graph_ntriples(self, graph_iri: str | None) -> bytes:
+        """One named graph (None: the default graph) as N-Triples; empty when there is no such graph."""
+        if self.gsp_url is not None:
+            params = {"graph": graph_iri} if graph_iri is not None else {"default": ""}
+            reply = self._send("GET", self.gsp_url, timeout=self.timeout, params=params,
+                               headers={"Accept": N_TRIPLES})
+            if reply.status == 404:
+                return b""
+            if reply.status != 200:
+                self._fail(reply, "graph")
+            if reply.media in ("application/n-triples", "text/plain"):
+                return reply.body
+            if reply.media not in GRAPH_MEDIA:
+                raise StoreUnavailable(f"the graph store answered with {reply.media or 'no Content-Type'}, not RDF")
+            return ox.serialize((q.triple for q in ox.parse(reply.body, GRAPH_MEDIA[reply.media])),
+                                format=ox.RdfFormat.N_TRIPLES)
+        pattern = "?s ?p ?o" if graph_iri is None else f"GRAPH {_iri(graph_iri)} {{ ?s ?p ?o }}"
+        triples = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}", union_default=False)
+        return triples.serialize(format=ox.RdfFormat.N_TRIPLES)
+
+    def graph(self, graph_iri: str) -> Graph:
+        """One named graph as an rdflib Graph."""
+        graph = Graph()
+        for quad in ox.parse(self._graph_ntriples(graph_iri), ox.RdfFormat.N_TRIPLES):
+            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        return graph
+
+    def dump(self, fmt: str, graph_iri: str | None = None) -> bytes:
+        """Serialise the whole dataset (or one graph, or the union for triple-only formats), graph by graph."""
+        RDF_FORMATS[fmt]  # KeyError for an unknown format, before any request
+        local = ox.Store()
+        graphs = [graph_iri] if graph_iri is not None else [None, *self.named_graphs()]
+        for name in graphs:
+            data = self._graph_ntriples(name)
+            target = ox.DefaultGraph() if name is None else ox.NamedNode(name)
+            if data.strip():
+                local.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+            elif name is not None:
+                local.add_graph(target)
+        return Store(local).dump(fmt, graph_iri)
+
+    def __len__(self) -> int:
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
+                           union_default=False)
+        return int(rows[0]["n"]) if rows else 0
+
+    # ------------------------------------------------------------------ writing
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update (one request: Oxigraph and Fuseki apply it as one transaction)."""
+        self._writable()
+        reply = self._send("POST", self.update_url, timeout=max(self.timeout, WRITE_TIMEOUT),
+                           content=sparql.encode("utf-8"),
+                           headers={"Content-Type": "application/sparql-update; charset=utf-8"})
+        if reply.status not in (200, 204):
+            self._fail(reply, "update")
+
+    def _write_graph(self, method: str, graph_iri: str, data: bytes) -> None:
+        """POST (add) or PUT (replace) N-Triples into one named graph, by the graph store or by an update."""
+        self._writable()
+        if self.gsp_url is not None:
+            reply = self._send(method, self.gsp_url, timeout=max(self.timeout, WRITE_TIMEOUT),
+                               params={"graph": graph_iri}, content=data, headers={"Content-Type": N_TRIPLES})
+            if reply.status not in (200, 201, 204):
+                self._fail(reply, "graph")
+            return
+        target = _iri(graph_iri)
+        steps = [f"DROP SILENT GRAPH {target}"] if method == "PUT" else []
+        steps.append(f"CREATE SILENT GRAPH {target}")
+        if data.strip():  # N-Triples is valid inside INSERT DATA
+            steps.append(f"INSERT DATA {{ GRAPH {target} {{\n{data.decode('utf-8')}\n}} }}")
+        self.update(" ;\n".join(steps))
+
+    @staticmethod
+    def _ntriples(data: bytes, fmt: str) -> bytes:
+        """Serialised triples as N-Triples (checked here, so that bad data never reaches the store)."""
+        return ox.serialize((q.triple for q in ox.parse(data, RDF_FORMATS[fmt])), format=ox.RdfFormat.N_TRIPLES)
+
+    def load(self, data: bytes, fmt: str, graph_iri: str) -> None:
+        """Add serialised triples to one named graph."""
+        self._writable()
+        self._write_graph("POST", graph_iri, self._ntriples(data, fmt))
+
+    def add_graph(self, graph_iri: str, graph: Graph) -> None:
+        """Add an rdflib Graph's triples to one named graph."""
+        self._writable()
+        self._write_graph("POST", graph_iri, graph.serialize(format="nt", encoding="utf-8"))
+
+    def replace_graph(self, graph_iri: str, data: Graph | bytes) -> None:
+        """Make one named graph hold exactly these triples (Graph Store Protocol PUT)."""
+        self._writable()
+        if isinstance(data, Graph):
+            data = data.serialize(format="nt", encoding="utf-8")
+        self._write_graph("PUT", graph_iri, data)
+
+    def flush(self) -> None:
+        pass  # every write is applied by the remote store before it answers
+
+
+def build_remote(store: RemoteStore, graphs: Iterable, *, prune: str | None = None) -> RemoteStore:
+    """Replace each named graph of a build in the remote store (GSP PUT): ``kimgraph build`` over HTTP.
+
+    ``graphs`` holds ``ingest.build.NamedGraph`` objects or ``(iri, rdflib.Graph)`` pairs. Every graph is
+    serialised before the first request, so a failure there leaves the remote store untouched; there is
+    no atomic swap across graphs, though: each graph is replaced atomically, one after another. With
+    ``prune`` (an IRI prefix such as ``{base}graph/``), graphs under it that the build no longer makes
+    are dropped, so the store holds what an embedded build would.
+    """
+    payloads: list[tuple[str, bytes]] = []
+    for item in graphs:
+        iri, graph = (item.iri, item.graph) if hasattr(item, "graph") else item
+        payloads.append((str(iri), graph.serialize(format="nt", encoding="utf-8")))
+    for iri, data in payloads:
+        store.replace_graph(iri, data)
+    if prune:
+        built = {iri for iri, _ in payloads}
+        stale = [g for g in store.named_graphs() if g.startswith(prune) and g not in built]
+        if stale:
+            store.update(" ;\n".join(f"DROP SILENT GRAPH {_iri(g)}" for g in stale))
+    return store

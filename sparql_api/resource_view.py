@@ -1,0 +1,208 @@
+"""The HTML view of a resource: its compact JSON-LD turned into what ``templates/resource.html`` shows.
+
+The page is built from the same JSON as the ``application/ld+json`` answer, so the two cannot disagree.
+Links to resources under the base go to this service's ``/id/...`` paths; other http(s) IRIs are
+shown as external links; anything else (``urn:``, ``javascript:``...) is shown as text, never as a link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# Keys read as the resource's own text, in order of preference.
+NAME_KEYS = ("label", "title", "rdfsLabel", "name")
+TEXT_KEYS = ("statement", "description", "definition", "summary", "exact")
+SKIP_KEYS = {"@context", "id", "type", "evidence", "derivedFrom", "@reverse"}
+KEY_LABELS = {
+    "code": "Code", "ksbs": "KSBs", "ksbType": "KSB type", "ksbCellState": "KSB cell state",
+    "rdfsLabel": "Label", "label": "Preferred label", "altLabel": "Other labels",
+    "neededBy": "Needed by duties", "mappedKnowledge": "Knowledge", "mappedSkills": "Skills",
+    "mappedBehaviour": "Behaviours", "derivedFrom": "Derived from", "sha256": "SHA-256",
+    "epaPeriod": "End-point assessment period", "epaPeriodMonths": "End-point assessment period (months)",
+    "dutyOf": "Duty of", "standard": "Part of standard", "selectors": "Selectors",
+    "exact": "Quoted text", "url": "URL", "employers": "Involved employers",
+}
+
+
+@dataclass
+class Value:
+    """One value on the page: text, or a link with optional code and text beside it."""
+
+    text: str
+    href: str | None = None
+    code: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    values: list[Value]
+
+
+@dataclass
+class Quote:
+    exact: str
+    span_href: str | None
+    source: Value | None
+    attribution: str | None
+
+
+@dataclass
+class Source:
+    link: Value
+    attribution: str | None
+    licence: Value | None
+    rights: str | None = None
+
+
+@dataclass
+class ResourceView:
+    iri: str
+    heading: str
+    types: list[str]
+    lead: str | None
+    rows: list[Row] = field(default_factory=list)
+    incoming: list[Row] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+
+
+def humanise(key: str) -> str:
+    """A readable heading for a JSON key or compact IRI.
+
+    >>> humanise("mappedKnowledge"), humanise("kim:ksbCellState"), humanise("subOrganizations")
+    ('Knowledge', 'Ksb cell state', 'Sub organizations')
+    """
+    if key in KEY_LABELS:
+        return KEY_LABELS[key]
+    local = re.split(r"[:#/]", key)[-1] or key
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", local).split()
+    text = " ".join(words).lower()
+    return text[:1].upper() + text[1:]
+
+
+def _literal(value) -> str:
+    if isinstance(value, dict):
+        return str(value.get("@value", ""))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _first_text(node: dict, keys) -> str | None:
+    for key in keys:
+        value = node.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None and not isinstance(value, dict):
+            return _literal(value)
+        if isinstance(value, dict) and "@value" in value:
+            return _literal(value)
+    return None
+
+
+class Viewer:
+    """Turns compact JSON-LD into a ResourceView; ``path`` maps an IRI to a local path or None."""
+
+    def __init__(self, path: Callable[[str], str | None]):
+        self.path = path
+
+    def href(self, iri: str) -> str | None:
+        local = self.path(iri)
+        if local is not None:
+            return local
+        return iri if iri.startswith(("http://", "https://")) else None
+
+    def link(self, node: dict) -> Value:
+        iri = node.get("id", "")
+        code = node.get("code") if isinstance(node.get("code"), str) else None
+        name = _first_text(node, NAME_KEYS)
+        text = _first_text(node, TEXT_KEYS)
+        if name is None and text is None and code is None:
+            name = iri
+        shown = name or text or ""
+        note = text if name and text and text != name else None
+        return Value(shown, self.href(iri), code, note)
+
+    def values(self, raw) -> list[Value]:
+        items = raw if isinstance(raw, list) else [raw]
+        out = []
+        for item in items:
+            if isinstance(item, dict) and "id" in item and "@value" not in item:
+                out.append(self.link(item))
+            else:
+                out.append(Value(_literal(item)))
+        return out
+
+    def view(self, doc: dict) -> ResourceView:
+        iri = doc["id"]
+        types = [t for t in doc.get("type", [])]
+        name = _first_text(doc, NAME_KEYS)
+        code = doc.get("code") if isinstance(doc.get("code"), str) else None
+        lead = _first_text(doc, TEXT_KEYS)
+        if name:
+            heading = name
+        elif code:
+            heading = f"{code} ({', '.join(types)})" if types else code
+        else:
+            heading = iri.rstrip("/").rsplit("/", 1)[-1]
+        result = ResourceView(iri, heading, types, lead)
+        lead_shown = False
+        for key, raw in doc.items():
+            if key in SKIP_KEYS:
+                continue
+            values = self.values(raw)
+            if key in TEXT_KEYS and not lead_shown and any(v.href is None and v.text == lead for v in values):
+                lead_shown = True  # the lead paragraph already shows this value
+                values = [v for v in values if not (v.href is None and v.text == lead)]
+                if not values:
+                    continue
+            row = Row(key, humanise(key), values)
+            (result.incoming if self._is_reverse(key) else result.rows).append(row)
+        for key, raw in (doc.get("@reverse") or {}).items():
+            result.incoming.append(Row(key, humanise(key) + " (of)", self.values(raw)))
+        sources = {}
+        for node in _as_list(doc.get("derivedFrom")):
+            if isinstance(node, dict):
+                sources[node.get("id")] = node
+        for span in _as_list(doc.get("evidence")):
+            if not isinstance(span, dict):
+                continue
+            source = span.get("source") if isinstance(span.get("source"), dict) else None
+            if source and source.get("id") in sources and len(source) == 1:
+                source = sources[source["id"]]
+            for selector in _as_list(span.get("selectors")):
+                exact = selector.get("exact") if isinstance(selector, dict) else None
+                if exact is None:
+                    continue
+                result.quotes.append(Quote(
+                    _literal(exact), self.href(span.get("id", "")),
+                    self.link(source) if source else None,
+                    _first_text(source, ("attribution",)) if source else None))
+            if source and source.get("id") not in sources:
+                sources[source.get("id")] = source
+        for node in sources.values():
+            licence = node.get("license")
+            result.sources.append(Source(
+                self.link(node), _first_text(node, ("attribution",)),
+                self.link(licence) if isinstance(licence, dict) else None,
+                _first_text(node, ("rights",))))
+        return result
+
+    @staticmethod
+    def _is_reverse(key: str) -> bool:
+        from sparql_api.compact import load_context
+        context = load_context()
+        if any(t.name == key for terms in context.reverse.values() for t in terms):
+            return True
+        return any(key in terms for terms in context.scoped.values())
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

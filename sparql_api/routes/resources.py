@@ -1,0 +1,148 @@
+"""Dereferenceable IRIs: ``GET /id/...`` serves the resource ``{base_iri}id/...``, and ``/context.jsonld``.
+
+**200 at the IRI itself, with content negotiation (no 303).** ``GET /id/standard/ST1337/duty/2``
+answers ``200`` with the representation the ``Accept`` header prefers -- JSON-LD
+(``application/ld+json``, compacted with ``/context.jsonld``; ``application/json`` gets the same
+body), HTML (``text/html``), Turtle, N-Triples or RDF/XML -- or the one ``?format=`` names
+(``jsonld``, ``json``, ``html``, ``ttl``, ``nt``, ``rdf``, or a media type). Every answer carries
+``Vary: Accept``, a ``Content-Location`` naming the format-specific URL (``/id/...?format=ttl``),
+``Link: rel="alternate"`` headers for the other formats, and ``ETag`` / ``Last-Modified`` /
+``Cache-Control`` from the data version (sparql_api.caching), with 304 for a current copy.
+A 303 redirect to a separate document URL (the httpRange-14 pattern) would cost every client a
+second round trip and add nothing here: the IRIs name the things, the ``Content-Location`` names
+the document describing them (as the W3C "Cool URIs" note allows).
+
+Negotiation runs before any query (406 problem+json when nothing fits); an IRI the data says nothing
+about is a 404 problem+json. The path is never used as a file name: a path that cannot be one of our
+IRIs (``..``, empty segments, characters outside the IRI set) is a 404 without a query.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from sparql_api import resources
+from sparql_api.caching import body_cache, conditional
+from sparql_api.conneg import negotiate
+from sparql_api.errors import BadRequest, NotAcceptable, ResourceNotFound
+from sparql_api.html import local_path, render
+from sparql_api.resource_view import Viewer
+
+router = APIRouter(tags=["Linked data"])
+
+CONTEXT_MEDIA = "application/ld+json"
+JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
+
+
+def _wanted(request: Request, format_param: str | None) -> str | None:
+    """The Accept header, unless ``format=`` overrides it (a short name or a media type)."""
+    if format_param is None or not format_param.strip():
+        return request.headers.get("accept")
+    value = format_param.strip().lower()
+    if "/" in value:
+        return value
+    if value in resources.BY_FORMAT:
+        return resources.BY_FORMAT[value].media_type
+    names = ", ".join(r.name for r in resources.REPRESENTATIONS)
+    raise BadRequest(f"unknown format {format_param!r}; use one of {names} or a media type")
+
+
+def _root(request: Request) -> str:
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def context_url(request: Request) -> str:
+    """Where this service publishes its JSON-LD context, as the client addressed the service."""
+    return str(request.base_url) + "context.jsonld"
+
+
+def _here(request: Request, path: str) -> str:
+    return f"{_root(request)}/id/{quote(path, safe='/:@!$&()*+,;=-._~')}"
+
+
+def _format_links(here: str) -> list[dict[str, str]]:
+    return [{"name": r.name, "label": r.label, "media_type": r.media_type, "href": f"{here}?format={r.name}"}
+            for r in resources.REPRESENTATIONS if r.name != "json"]
+
+
+@router.api_route(
+    "/id/{path:path}", methods=["GET", "HEAD"], summary="Dereference a KIM Graph IRI",
+    response_class=Response,
+    responses={
+        200: {"description": "The resource in the negotiated format",
+              "content": {m: {} for m in resources.OFFERS}},
+        304: {"description": "The client's copy is current (If-None-Match / If-Modified-Since)"},
+        404: {"description": "Nothing is known about this IRI (application/problem+json)"},
+        406: {"description": "None of the accepted media types is available (application/problem+json)"},
+    },
+)
+def resource(
+    request: Request,
+    path: str,
+    format: str | None = Query(None, description="Override Accept: jsonld, json, html, ttl, nt, rdf or a "
+                                                 "media type"),
+) -> Response:
+    """The resource ``{base_iri}id/{path}``: built from one SPARQL query, in the negotiated format."""
+    try:
+        media = negotiate(_wanted(request, format), resources.OFFERS)
+    except NotAcceptable as e:
+        raise NotAcceptable(e.detail, headers={"Vary": "Accept"}) from None
+    settings = request.app.state.settings
+    iri = resources.iri_for_path(settings.base_iri, path)
+    if iri is None:
+        raise ResourceNotFound(f"/id/{path} is not the path of a KIM Graph IRI")
+    representation = resources.BY_MEDIA[media]
+    here = _here(request, path)
+    links = _format_links(here)
+    ctx = context_url(request)
+    headers = {
+        "Vary": "Accept",
+        "Content-Location": f"{here}?format={representation.name}",
+        "Link": ", ".join(f'<{f["href"]}>; rel="alternate"; type="{f["media_type"]}"' for f in links),
+    }
+    if media == "application/json":
+        headers["Link"] += f', <{ctx}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"'
+    store = request.app.state.store
+
+    def build() -> Response:
+        triples = resources.describe(store, iri)
+        if not triples:
+            raise ResourceNotFound(f"nothing is known about <{iri}>")
+        if media in resources.RDF_SERIALISERS:
+            body = resources.rdf_bytes(triples, media)
+            media_type = media + "; charset=utf-8" if media.startswith("text/") else media
+            return Response(body, media_type=media_type)
+        document = resources.compact_json(triples, iri, ctx)
+        if media == "text/html":
+            root = _root(request)
+            viewer = Viewer(lambda target: _local(target, settings.base_iri, root))
+            return render("resource.html", request=request, view=viewer.view(document), formats=links)
+        return Response(resources.json_bytes(document), media_type=media)
+
+    cache = body_cache(request.app)
+    return conditional(request, media, lambda: cache.get_or_build(request.app, ("id", iri, media, ctx), build),
+                       ctx, headers=headers)
+
+
+def _local(iri: str, base: str, root: str) -> str | None:
+    path = local_path(iri, base, root)
+    return None if path == iri else path
+
+
+@router.api_route("/context.jsonld", methods=["GET", "HEAD"], summary="The JSON-LD context of the API",
+                  response_class=Response,
+                  responses={200: {"content": {CONTEXT_MEDIA: {}}}})
+def context(request: Request) -> Response:
+    """The published ``@context`` that every JSON-LD answer of ``/id/...`` refers to."""
+    return conditional(request, CONTEXT_MEDIA,
+                       lambda: Response(resources.context_bytes(), media_type=CONTEXT_MEDIA))
+
+
+@router.api_route("/static/kim.css", methods=["GET", "HEAD"], include_in_schema=False)
+def stylesheet() -> Response:
+    """The one stylesheet of the HTML pages."""
+    return Response(resources.stylesheet_bytes(), media_type="text/css; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,426 @@
+"""Dereferenceable IRIs over HTTP: conneg, the JSON-LD round trip, linked labels, caching, HTML, paths.
+
+A real uvicorn on 127.0.0.1 serves ``make_app()`` (create_app plus the resources router) over a private
+copy of the built store, to which one resource with a hostile label has been added.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from pyld import jsonld
+from rdflib import Graph
+from rdflib.compare import isomorphic, to_isomorphic
+
+from ingest.namespaces import DEFAULT_BASE
+from sparql_api.resources import describe, rdf_bytes
+from sparql_api.store import Store
+from tests.server import ROOT, TOKEN, _shared, _wait_until_healthy, copy_store, free_port
+
+ID = DEFAULT_BASE + "id/"
+GRAPH = DEFAULT_BASE + "graph/test-resources"
+XSS = "<script>alert(1)</script>"
+CONTEXT = json.loads((ROOT / "ontology" / "context.jsonld").read_text())
+
+# One resource of every type the API describes.
+RESOURCES = {
+    "standard": "standard/ST1337",
+    "duty": "standard/ST1337/duty/2",
+    "knowledge": "standard/ST1337/ksb/K19",
+    "skill": "standard/ST1337/ksb/S3",
+    "behaviour": "standard/ST1337/ksb/B2",
+    "organisation": "org/cilip",
+    "profession": "org/gkim-profession",
+    "collaboration": "org/trailblazer-st1337",
+    "unit": "org/government-information-group",
+    "discipline": "scheme/gkim-discipline/records-management",
+    "role": "scheme/kim-role/librarian",
+    "scheme": "scheme/gkim-discipline",
+    "source": "source/57c36d939ff65b92",
+    "issue": "source/90e2aad157d3105b/issue/empty-status/status",
+    "span": "source/57c36d939ff65b92/span/8893-9014",
+    "occupation": "occupation/OCC1337",
+    "person": "person/david-smith",
+    "post": "post/gkim-head-of-profession",
+}
+FORMATS = {
+    "application/ld+json": "json-ld",
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+}
+
+
+def make_app():
+    """create_app with the resources router (until the app factory includes it itself)."""
+    from sparql_api.app import create_app
+    from sparql_api.routes.resources import router
+
+    app = create_app()
+    if not any(getattr(route, "path", None) == "/id/{path:path}" for route in app.routes):
+        app.include_router(router)
+    return app
+
+
+# ------------------------------------------------------------------ fixtures
+
+@pytest.fixture(scope="session")
+def store_path(built_store_path, tmp_path_factory) -> Path:
+    """A private copy of the built store plus a resource whose label is markup."""
+    path = copy_store(built_store_path, tmp_path_factory.mktemp("resources") / "store")
+    store = Store.open(path)
+    triples = (f'<{ID}org/xss-test> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+               f'<http://www.w3.org/ns/org#Organization> .\n'
+               f'<{ID}org/xss-test> <http://www.w3.org/2004/02/skos/core#prefLabel> "{XSS}"@en .\n'
+               f'<{ID}org/xss-test> <http://www.w3.org/ns/org#subOrganizationOf> <{ID}org/cilip> .\n')
+    store.load(triples.encode(), "ntriples", GRAPH)
+    store.flush()
+    del store
+    return path
+
+
+@contextmanager
+def resource_server(store: Path, log: Path) -> Iterator[str]:
+    """uvicorn serving make_app() on a free port until the block ends; writable with ``TOKEN``."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
+    env.update(KIM_STORE=str(store), KIM_WORKERS="0", KIM_WRITE_TOKEN=TOKEN)
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "tests.test_resources:make_app",
+             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(request, store_path, tmp_path_factory) -> str:
+    """One server for this module and test_caching (shared through tests.server's session registry)."""
+    log = tmp_path_factory.getbasetemp() / "resources-server.log"
+    return _shared(request, "resources_server", lambda: resource_server(store_path, log))
+
+
+@pytest.fixture(scope="module")
+def client(server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def reader(store_path, server) -> Store:
+    """The same store, read-only, as the test's view of what the server holds."""
+    return Store.open(store_path, read_only=True)
+
+
+def expected(reader: Store, path: str) -> Graph:
+    """The resource's CONSTRUCT, run on the store directly."""
+    return Graph().parse(data=rdf_bytes(describe(reader, ID + path), "application/n-triples"), format="nt")
+
+
+def local_loader(url, options=None):
+    """A pyld document loader that serves only our context: the test never touches the network."""
+    if not url.endswith("/context.jsonld"):
+        raise AssertionError(f"the JSON-LD asked for {url}")
+    return {"contextUrl": None, "documentUrl": url, "document": CONTEXT}
+
+
+def expand_to_graph(document: dict) -> Graph:
+    nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": local_loader})
+    return Graph().parse(data=nquads, format="nt")
+
+
+def vary(response) -> set[str]:
+    return {v.strip().lower() for v in response.headers.get("vary", "").split(",")}
+
+
+# ------------------------------------------------------------------ round trip and conneg
+
+@pytest.mark.parametrize("kind", sorted(RESOURCES))
+def test_jsonld_round_trips_to_the_construct(client, reader, kind):
+    path = RESOURCES[kind]
+    response = client.get(f"/id/{path}", headers={"Accept": "application/ld+json"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/ld+json")
+    document = response.json()
+    assert document["id"] == ID + path
+    assert document["@context"].endswith("/context.jsonld")
+    got, want = expand_to_graph(document), expected(reader, path)
+    assert len(want) > 0
+    assert isomorphic(got, want), (
+        f"missing {sorted(to_isomorphic(want) - to_isomorphic(got))[:5]}\n"
+        f"extra {sorted(to_isomorphic(got) - to_isomorphic(want))[:5]}")
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's parser uses ConjunctiveGraph
+@pytest.mark.parametrize("kind", ["knowledge", "profession", "span"])
+def test_rdflib_reads_the_jsonld_to_the_same_triples(client, reader, server, kind):
+    """rdflib's JSON-LD parser (which fetches the context from this server) agrees with pyld."""
+    path = RESOURCES[kind]
+    response = client.get(f"/id/{path}")
+    got = Graph().parse(data=response.text, format="json-ld", base=f"{server}/id/{path}")
+    assert isomorphic(got, expected(reader, path))
+
+
+@pytest.mark.parametrize("media", sorted(FORMATS))
+@pytest.mark.parametrize("kind", ["standard", "duty", "knowledge", "organisation", "span", "source"])
+def test_every_rdf_format_says_the_same(client, reader, kind, media):
+    path = RESOURCES[kind]
+    response = client.get(f"/id/{path}", headers={"Accept": media})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media
+    assert "accept" in vary(response)
+    assert response.headers["content-location"].endswith(f"/id/{path}?format=" + {
+        "application/ld+json": "jsonld", "text/turtle": "turtle",
+        "application/n-triples": "ntriples", "application/rdf+xml": "rdfxml"}[media])
+    if media == "application/ld+json":
+        got = expand_to_graph(response.json())
+    else:
+        got = Graph().parse(data=response.content, format=FORMATS[media])
+    assert isomorphic(got, expected(reader, path))
+
+
+def test_construct_holds_own_triples_and_hash_children(reader):
+    span = ID + RESOURCES["span"]
+    own = reader.select("SELECT ?p ?o ?iri WHERE { ?iri ?p ?o }", substitutions={"iri": _ref(span)})
+    graph = expected(reader, RESOURCES["span"])
+    assert len(own) >= 3 and all((_ref(span), row["p"], row["o"]) in graph for row in own)
+    children = {str(s) for s in graph.subjects() if str(s).startswith(span + "#")}
+    assert children == {span + "#quote", span + "#position"}
+
+
+def _ref(iri: str):
+    from rdflib import URIRef
+    return URIRef(iri)
+
+
+@pytest.mark.parametrize("accept, media", [
+    (None, "application/ld+json"),
+    ("*/*", "application/ld+json"),
+    ("application/json", "application/json"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+    ("text/turtle;q=0.5, application/n-triples", "application/n-triples"),
+    ("application/rdf+xml", "application/rdf+xml"),
+    ("text/*", "text/html"),
+])
+def test_accept_header_picks_the_format(client, accept, media):
+    headers = {"Accept": accept} if accept is not None else {}
+    response = client.get("/id/" + RESOURCES["duty"], headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media
+    assert "accept" in vary(response)
+
+
+@pytest.mark.parametrize("name, media", [
+    ("ttl", "text/turtle"), ("turtle", "text/turtle"), ("nt", "application/n-triples"),
+    ("rdf", "application/rdf+xml"), ("jsonld", "application/ld+json"), ("html", "text/html"),
+    ("text/turtle", "text/turtle"),
+])
+def test_format_parameter_overrides_accept(client, name, media):
+    response = client.get(f"/id/{RESOURCES['knowledge']}", params={"format": name},
+                          headers={"Accept": "application/ld+json"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media
+
+
+def test_unknown_format_name_is_400(client):
+    response = client.get(f"/id/{RESOURCES['duty']}", params={"format": "pdf"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("accept", ["image/png", "application/sparql-results+json", "text/html;q=0, */*;q=0"])
+def test_unacceptable_is_406_problem(client, accept):
+    response = client.get(f"/id/{RESOURCES['duty']}", headers={"Accept": accept})
+    assert response.status_code == 406
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 406
+    assert "accept" in vary(response)
+
+
+def test_negotiation_comes_before_the_lookup(client):
+    response = client.get("/id/standard/ST0000", headers={"Accept": "image/png"})
+    assert response.status_code == 406  # not 404: nothing was looked up
+
+
+@pytest.mark.parametrize("path", ["standard/ST0000", "standard/ST1337/duty/99", "org/no-such-org", "x"])
+def test_unknown_iri_is_404_problem(client, path):
+    response = client.get(f"/id/{path}", headers={"Accept": "text/turtle"})
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "Resource not found"
+
+
+EDGE_CASES = f"""
+@prefix kim: <https://w3id.org/uk-kim/def#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix ex: <http://example.org/> .
+<{ID}x/root> a kim:Knowledge , kim:Skill , ex:Thing ;
+    skos:prefLabel "Root"@en , "Gwraidd"@cy , "no language" ;
+    skos:notation "X1"^^ex:code ;
+    kim:level "007"^^xsd:integer , 8 ;
+    kim:share 0.70 ; kim:declaresProfessionalRecognition true ; dcterms:modified "2024-07-30"^^xsd:date ;
+    ex:unknown "plain" , <{ID}x/other> ;
+    ex:blank [ ex:inner "in a blank node" ] ;
+    kim:evidence <{ID}x/root#part> .
+<{ID}x/root#part> ex:back <{ID}x/root> ; kim:evidence <{ID}x/root> .
+<{ID}x/other> skos:prefLabel "Other"@en ; ex:cycle <{ID}x/root> .
+<{ID}x/duty> kim:mapsToKnowledge <{ID}x/root> ; kim:mapsToSkill <{ID}x/root> ; skos:notation "D9" .
+<{ID}x/untyped> kim:mapsToKnowledge <{ID}x/lonely> .
+"""
+
+
+@pytest.mark.parametrize("root", ["x/root", "x/lonely", "x/other"])
+def test_compactor_round_trips_awkward_triples(root):
+    """Values no term fits, clashing type-scoped terms, blank nodes, cycles: still the same triples."""
+    import pyoxigraph as ox
+
+    from sparql_api.compact import compact
+    triples = list(ox.parse(EDGE_CASES.encode(), ox.RdfFormat.TURTLE))
+    iri = ID + root
+    # the resource's triples as the query would give them: own, hash children, reverse links
+    wanted = [t for t in triples if str(t.subject).strip("<>").split("#")[0] == iri
+              or (isinstance(t.subject, ox.BlankNode) and iri.endswith("root"))
+              or (str(t.object).strip("<>") == iri and "mapsTo" in str(t.predicate))]
+    document = compact(wanted, iri, "https://example.org/context.jsonld")
+    got = expand_to_graph(document)
+    want = Graph().parse(data=ox.serialize(wanted, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    assert isomorphic(got, want), json.dumps(document, indent=1)
+
+
+# ------------------------------------------------------------------ shapes and linked labels
+
+def test_duty_links_ksbs_by_type_with_codes_and_statements(client):
+    duty = client.get("/id/" + RESOURCES["duty"]).json()
+    assert duty["type"] == ["Duty"] and duty["code"] == "D2"
+    assert duty["description"].startswith("Analyse, manipulate")
+    codes = [k["code"] for k in duty["mappedKnowledge"]]
+    assert codes == ["K1", "K2", "K3", "K4", "K11", "K16", "K19", "K20", "K25"]
+    assert all(k["statement"] for k in duty["mappedKnowledge"])
+    assert duty["dutyOf"]["title"]
+    assert duty["evidence"][0]["selectors"][0]["exact"]
+
+
+def test_ksb_lists_the_duties_that_need_it(client):
+    ksb = client.get("/id/" + RESOURCES["knowledge"]).json()
+    assert ksb["type"] == ["Knowledge"] and ksb["code"] == "K19"
+    assert ksb["ksbType"]["label"] == "Knowledge"
+    assert [d["code"] for d in ksb["neededBy"]][:2] == ["D2", "D3"]
+    assert all(d["description"] for d in ksb["neededBy"])
+    skill = client.get("/id/" + RESOURCES["skill"]).json()
+    assert skill["type"] == ["Skill"] and all(d["code"].startswith("D") for d in skill.get("neededBy", []))
+
+
+def test_standard_lists_duties_and_ksbs_with_labels(client):
+    standard = client.get("/id/" + RESOURCES["standard"]).json()
+    assert standard["reference"] == "ST1337" and standard["level"] == 7
+    assert standard["title"] == "Library, information and knowledge management professional"
+    assert len(standard["duties"]) == 15 and all(d["code"] and d["description"] for d in standard["duties"])
+    assert len(standard["ksbs"]) == 60 and all(k["code"] and k["statement"] for k in standard["ksbs"])
+    assert standard["occupation"]["code"] == "OCC1337"
+    assert all(e["label"] for e in standard["employers"])
+
+
+def test_organisation_shows_parent_and_subgroups(client):
+    cilip = client.get("/id/" + RESOURCES["organisation"]).json()
+    assert "CILIP" in cilip["altLabel"]
+    assert cilip["classification"][0]["id"].endswith("org-type/professional-body")
+    sub = {o["id"].rsplit("/", 1)[-1] for o in cilip["subOrganizations"]}
+    assert {"government-information-group", "xss-test"} <= sub
+    assert all("label" in o for o in cilip["subOrganizations"])
+    unit = client.get("/id/" + RESOURCES["unit"]).json()
+    assert unit["unitOf"][0]["label"].startswith("Chartered Institute")
+    assert unit["memberships"][0]["label"].startswith("Rebecca Dorsett")
+
+
+def test_source_document_has_licence_and_checksum(client):
+    source = client.get("/id/" + RESOURCES["source"]).json()
+    assert source["type"] == ["Document", "SourceDocument"]
+    assert len(source["sha256"]) == 64
+    assert source["license"]["id"].endswith("open-government-licence/version/3/")
+    assert source["attribution"].startswith("Contains public sector information")
+    assert source["publisher"]
+
+
+def test_span_and_issue_shapes(client):
+    span = client.get("/id/" + RESOURCES["span"]).json()
+    assert span["type"] == ["TextSpan"]
+    selectors = {s["id"].rsplit("#", 1)[-1]: s for s in span["selectors"]}
+    assert selectors["position"]["start"] == 8893 and selectors["position"]["end"] == 9014
+    assert selectors["quote"]["exact"].startswith("Analyse")
+    assert span["evidenceFor"][0]["code"] == "D2"
+    issue = client.get("/id/" + RESOURCES["issue"]).json()
+    assert issue["type"] == ["ExtractionIssue"] and issue["issueCode"] == "empty-status"
+    assert issue["affects"][0]["id"] == ID + "standard/ST1337"
+
+
+# ------------------------------------------------------------------ HTML
+
+def test_html_page_escapes_markup_in_labels(client):
+    response = client.get("/id/org/xss-test", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert XSS not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "<script" not in response.text
+    parent = client.get("/id/org/cilip", headers={"Accept": "text/html"})
+    assert XSS not in parent.text and "&lt;script&gt;" in parent.text
+
+
+def test_html_page_links_locally_and_shows_quotes_and_licence(client):
+    page = client.get("/id/" + RESOURCES["duty"], headers={"Accept": "text/html"}).text
+    assert 'href="/id/standard/ST1337/ksb/K19"' in page
+    assert 'href="/static/kim.css"' in page
+    assert "<blockquote" in page and "Analyse, manipulate and interpret data" in page
+    assert "Open Government Licence v3.0" in page
+
+
+def test_stylesheet_is_served(client):
+    response = client.get("/static/kim.css")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+
+
+# ------------------------------------------------------------------ hostile paths
+
+@pytest.mark.parametrize("raw", [
+    "/id/../../etc/passwd",
+    "/id/%2e%2e/%2e%2e/etc/passwd",
+    "/id/..%2f..%2fetc%2fpasswd",
+    "/id/standard/..%2F..%2F..%2Fetc%2Fpasswd",
+    "/id/standard/ST1337/%2e%2e/%2e%2e/%2e%2e/pyproject.toml",
+    "/id/%00",
+    "/id/a%0d%0aSet-Cookie:%20x=1",
+    "/id/%3Cscript%3E",
+    "/id/standard//ST1337",
+    "/id/" + "a" * 3000,
+    "/id/standard/ST1337%22%3E%3C",
+    "/id/%ff%fe",
+])
+def test_hostile_paths_are_404_or_400_and_read_no_file(server, raw):
+    host, port = server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("GET", raw, headers={"Accept": "application/ld+json"})
+    response = connection.getresponse()
+    body = response.read().decode("utf-8", "replace")
+    connection.close()
+    assert response.status in (400, 404, 414), (raw, response.status, body)
+    assert "root:" not in body and "[project]" not in body and "Set-Cookie" not in dict(response.getheaders())
