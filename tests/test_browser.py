@@ -4,33 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 import pytest
 
 from sparql_api.named_queries import load_queries
+from tests.server import running_server
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"]
-
-
-def browser_app():
-    """The real app for uvicorn's --factory, with the editor's assets mounted if the factory does not yet."""
-    from sparql_api.app import create_app
-    from sparql_api.editor import ASSETS_ROUTE, mount_static
-
-    app = create_app()
-    if not any(getattr(route, "name", None) == ASSETS_ROUTE for route in app.routes):
-        mount_static(app)
-    return app
 
 
 def chromium() -> str:
@@ -50,12 +35,6 @@ def chromium() -> str:
     return CHROMIUM
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def browser() -> str:
     return chromium()
@@ -63,36 +42,9 @@ def browser() -> str:
 
 @pytest.fixture(scope="module")
 def server(built_store_path, tmp_path_factory) -> str:
-    """uvicorn serving the real app over the built store on 127.0.0.1; its base URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
-    env.update(KIM_STORE=str(built_store_path), PYTHONPATH=str(ROOT))
-    log = tmp_path_factory.mktemp("uvicorn") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "tests.test_browser:browser_app",
-             "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """``kimgraph serve`` over the built store on 127.0.0.1; its base URL."""
+    with running_server(built_store_path, tmp_path_factory.mktemp("uvicorn") / "server.log") as url:
+        yield url
 
 
 def dump_dom(browser: str, url: str, tmp_path: Path, expect: str) -> str:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,65 +13,21 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from sparql_api.compact import CONTEXT_PATH
-from tests.server import READ_ENV, _shared, _wait_until_healthy, copy_store, free_port
+from tests.server import READ_ENV, _shared, copy_store, running_server
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 ID = "https://w3id.org/uk-kim/id/"
 KSB_COUNTS = {"K": 27, "S": 27, "B": 6}
 
-# The app as `kimgraph serve` builds it, plus this issue's routers while create_app does not include them yet.
-LAUNCHER = """
-import sys
-import uvicorn
-from sparql_api.app import create_app
-from sparql_api.settings import Settings
-
-app = create_app(Settings(store=sys.argv[1]))
-paths = {getattr(route, "path", None) for route in app.routes}
-if "/standards" not in paths:
-    from sparql_api.routes import collections
-    app.include_router(collections.router)
-if "/search" not in paths:
-    from sparql_api.routes import search
-    app.include_router(search.router)
-if "/queries" not in paths:
-    from sparql_api.routes.queries_api import queries_router
-    app.include_router(queries_router())
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
-"""
-
-
-@contextmanager
-def api_server_running(store: Path, log: Path) -> Iterator[str]:
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
-    environment.update(READ_ENV)
-    with open(log, "wb") as output:
-        process = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(store), str(port)],
-                                   cwd=Path(__file__).resolve().parent.parent, env=environment,
-                                   stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="session")
 def api_server(request, built_store_path, tmp_path_factory) -> str:
-    """A read-only server over a copy of the built store with the linked-data API's routers (shared)."""
+    """A read-only ``kimgraph serve`` over a copy of the built store (shared)."""
 
     @contextmanager
     def start() -> Iterator[str]:
         base = tmp_path_factory.mktemp("api")
         store = copy_store(built_store_path, base / "store")
-        with api_server_running(store, base / "server.log") as url:
+        with running_server(store, base / "server.log", **READ_ENV) as url:
             yield url
 
     return _shared(request, "api_server", start)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,60 +10,22 @@ import pytest
 from rdflib import Graph, Namespace
 from rdflib.namespace import RDF
 
-from tests.server import _shared, _wait_until_healthy, free_port
+from tests.server import _shared, running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 # Tight body limit so 413 can be tested with a small upload; no worker processes (the store is only read).
 PAGES_ENV = {"KIM_WORKERS": "0", "KIM_MAX_BODY_BYTES": "1000000", "KIM_QUERY_TIMEOUT": "5"}
 
 
-def pages_app():
-    """The real app for uvicorn's --factory, with the page routers added when the factory does not add them yet."""
-    from sparql_api.app import create_app
-    from sparql_api.routes import pages, publish, standards, validate
-
-    app = create_app()
-    present = {(getattr(route, "path", None), tuple(sorted(getattr(route, "methods", None) or ()))) for route in app.routes}
-    optional = [pages.router, validate.router, standards.router, publish.router]
-    try:  # the /id/ resources, for the pages' links and the browser test (when that router exists)
-        from sparql_api.routes import resources
-
-        optional.append(resources.router)
-    except ImportError:
-        pass
-    for router in optional:
-        first = router.routes[0]
-        if (first.path, tuple(sorted(first.methods or ()))) not in present:
-            app.include_router(router)
-    return app
-
-
 @pytest.fixture(scope="session")
 def pages_server(request, built_store_path, tmp_path_factory) -> str:
-    """uvicorn serving ``pages_app`` over the built store (read-only) on 127.0.0.1 and a free port; its base URL."""
+    """``kimgraph serve`` over the built store (read-only) on 127.0.0.1 and a free port; its base URL."""
 
     @contextmanager
     def start():
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
-        env.update(PAGES_ENV, KIM_STORE=str(built_store_path), PYTHONPATH=str(ROOT))
         log = tmp_path_factory.mktemp("pages") / "server.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "tests.test_pages:pages_app",
-                 "--host", "127.0.0.1", "--port", str(port)],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_healthy(url, process, log)
+        with running_server(built_store_path, log, **PAGES_ENV) as url:
             yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
     return _shared(request, "pages_server", start)
 

@@ -1,18 +1,14 @@
 """Dereferenceable IRIs over HTTP: conneg, the JSON-LD round trip, linked labels, caching, HTML, paths.
 
-A real uvicorn on 127.0.0.1 serves ``make_app()`` (create_app plus the resources router) over a private
-copy of the built store, to which one resource with a hostile label has been added.
+``kimgraph serve`` on 127.0.0.1 serves a private copy of the built store, to which one resource with a
+hostile label has been added.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,7 +20,7 @@ from rdflib.compare import isomorphic, to_isomorphic
 from ingest.namespaces import DEFAULT_BASE
 from sparql_api.resources import describe, rdf_bytes
 from sparql_api.store import Store
-from tests.server import ROOT, TOKEN, _shared, _wait_until_healthy, copy_store, free_port
+from tests.server import ROOT, TOKEN, _shared, copy_store, running_server
 
 ID = DEFAULT_BASE + "id/"
 GRAPH = DEFAULT_BASE + "graph/test-resources"
@@ -60,17 +56,6 @@ FORMATS = {
 }
 
 
-def make_app():
-    """create_app with the resources router (until the app factory includes it itself)."""
-    from sparql_api.app import create_app
-    from sparql_api.routes.resources import router
-
-    app = create_app()
-    if not any(getattr(route, "path", None) == "/id/{path:path}" for route in app.routes):
-        app.include_router(router)
-    return app
-
-
 # ------------------------------------------------------------------ fixtures
 
 @pytest.fixture(scope="session")
@@ -88,35 +73,12 @@ def store_path(built_store_path, tmp_path_factory) -> Path:
     return path
 
 
-@contextmanager
-def resource_server(store: Path, log: Path) -> Iterator[str]:
-    """uvicorn serving make_app() on a free port until the block ends; writable with ``TOKEN``."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
-    env.update(KIM_STORE=str(store), KIM_WORKERS="0", KIM_WRITE_TOKEN=TOKEN)
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "tests.test_resources:make_app",
-             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="session")
 def server(request, store_path, tmp_path_factory) -> str:
     """One server for this module and test_caching (shared through tests.server's session registry)."""
     log = tmp_path_factory.getbasetemp() / "resources-server.log"
-    return _shared(request, "resources_server", lambda: resource_server(store_path, log))
+    env = {"KIM_WORKERS": "0", "KIM_WRITE_TOKEN": TOKEN}
+    return _shared(request, "resources_server", lambda: running_server(store_path, log, **env))
 
 
 @pytest.fixture(scope="module")
