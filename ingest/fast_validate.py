@@ -21,7 +21,7 @@ from rdflib.term import Node
 from ingest.namespaces import SH
 from ingest.shape_compiler import ALLOWED_SEVERITIES, CompiledShape, compile_shapes
 from ingest.validate import Report, ShapesError, load_shapes, to_report
-from sparql_api.store import Store
+from sparql_api.store import Store, to_rdflib
 
 __all__ = ["CompiledShape", "check_graph", "check_store", "compile_shapes", "relabel_blank_nodes"]
 
@@ -65,8 +65,19 @@ def _run(store: Store, units: list[CompiledShape], scope: dict) -> list[list[dic
     # SPARQL-constraint shapes go first: they are the slow ones, and should not start last.
     order = sorted((u for u in units if u.query), key=lambda u: not any(b.kind == "sparql" for b in u.branches))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        rows = dict(zip((u.index for u in order), pool.map(lambda u: store.select(u.query, **scope), order)))
+        rows = dict(zip((u.index for u in order), pool.map(lambda u: _select(store, u.query, scope), order)))
     return [rows.get(u.index, []) for u in units]
+
+
+def _select(store: Store, query: str, scope: dict) -> list[dict[str, Node]]:
+    """Store.select, but the solutions object is gone before terms are converted."""
+    # pyoxigraph's QuerySolutions must be freed on the thread that made it. rdflib logs ill-typed
+    # literals with a traceback; a handler that keeps records (pytest's) would keep this frame alive.
+    solutions = store.query(query, **scope)
+    names = [v.value for v in solutions.variables]
+    raw = [[(name, row[name]) for name in names] for row in solutions]
+    del solutions
+    return [{name: to_rdflib(term) for name, term in row if term is not None} for row in raw]
 
 
 def check_graph(data: Graph | Dataset, shapes: Graph | None = None) -> Report:

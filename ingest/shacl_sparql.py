@@ -162,11 +162,91 @@ def rewrite(shapes: Graph, shape: Node, constraint: Node, select: str, focus: st
     if (_AGGREGATE.search(clause) or group_by) and (
             keep or not group_by or not re.search(r"[?$]this\b", group_by.group(1))):
         raise ShapesError(f"{shape}: aggregates in a SPARQL constraint must be grouped by $this")
+    for nested in re.finditer(r"\bSELECT\s+((?:DISTINCT|REDUCED)\s+)?([^{]*)\{", plain[brace:], re.I):
+        # Pre-binding reaches into a sub-select only through its projection (SHACL 5.3.1); pyshacl refuses.
+        inner = re.sub(r"\bWHERE\s*$", "", nested.group(2).strip(), flags=re.I)
+        if inner.strip() == "*" or "this" not in _projection(inner):
+            raise ShapesError(f"{shape}: a sub-select in a SPARQL constraint must project $this")
     this_projected = star or "this" in names
     added = ([] if star or this_projected else ["this"]) + ([] if star else keep)
     head = text[:select_match.end()] + "".join(f"?{v} " for v in added)
+    text = not_exists_as_minus(text, brace)
     body = text[select_match.end():brace + 1] + " " + focus + " " + text[brace + 1:]
     return SparqlPart(head + body, prefixes, tuple(names), this_projected)
+
+
+def not_exists_as_minus(text: str, brace: int) -> str:
+    """Each top-level ``FILTER NOT EXISTS { triple patterns }`` sharing a bound variable, as a MINUS."""
+    # Oxigraph evaluates NOT EXISTS once per row and hash-joins the inner patterns each time (quadratic
+    # on our shapes, oxigraph#885); MINUS is one anti-join. They agree when the inner group is a plain
+    # basic graph pattern and every row binds one of its variables: both then remove exactly the rows
+    # compatible with some match (https://www.w3.org/TR/sparql11-query/#neg-notexists-minus). MINUS
+    # goes last in the group so it sees every binding the FILTER saw.
+    plain = blank_out(text)
+    end = _closing(plain, brace)
+    candidates = []
+    for match in re.finditer(r"\bFILTER\s+NOT\s+EXISTS\s*\{", plain[:end]):
+        opening = match.end() - 1
+        if match.start() < brace or _depth(plain, brace, match.start()) != 1:
+            continue
+        closing = _closing(plain, opening)
+        inner = plain[opening + 1:closing]
+        if "{" in inner or "[" in inner or "_:" in inner or re.search(
+                r"\b(FILTER|BIND|OPTIONAL|GRAPH|SERVICE|VALUES|MINUS|SELECT|EXISTS|UNION)\b", inner, re.I):
+            continue
+        candidates.append((match.start(), closing + 1, set(re.findall(r"[?$](\w+)", inner))))
+    if not candidates:
+        return text
+    bound = _certainly_bound(plain[brace + 1:end]) | {"this"}  # the focus nodes bind ?this in every row
+    chosen = [(start, stop) for start, stop, names in candidates if names & bound]
+    minus = "".join(f" MINUS {text[plain.index('{', start):stop]}" for start, stop in chosen)
+    for start, stop in reversed(chosen):
+        text = text[:start] + " " * (stop - start) + text[stop:]
+    return text[:end] + minus + " " + text[end:]
+
+
+def _closing(plain: str, opening: int) -> int:
+    """Index of the brace closing the one at ``opening`` (``plain`` has strings and comments blanked)."""
+    depth = 0
+    for i in range(opening, len(plain)):
+        depth += {"{": 1, "}": -1}.get(plain[i], 0)
+        if depth == 0:
+            return i
+    raise ShapesError("unbalanced braces in a SPARQL constraint")
+
+
+def _depth(plain: str, start: int, stop: int) -> int:
+    return plain.count("{", start, stop) - plain.count("}", start, stop)
+
+
+def _certainly_bound(group: str) -> set[str]:
+    """Variables of the group's own triple patterns: nested groups, FILTER and BIND expressions left out."""
+    out, depth, i = [], 0, 0
+    while i < len(group):
+        c = group[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif depth == 0:
+            # A FILTER's constraint is (...), a call f(...) or [NOT] EXISTS {...}; BIND is (...).
+            keyword = re.match(r"(FILTER|BIND)\b[^({]*[({]", group[i:], re.I)
+            if keyword and (i == 0 or not (group[i - 1].isalnum() or group[i - 1] in "_:?$")):
+                opening = i + keyword.end() - 1
+                i = (_closing_paren(group, opening) if group[opening] == "(" else _closing(group, opening)) + 1
+                continue
+            out.append(c)
+        i += 1
+    return set(re.findall(r"[?$](\w+)", "".join(out)))
+
+
+def _closing_paren(text: str, opening: int) -> int:
+    depth = 0
+    for i in range(opening, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    raise ShapesError("unbalanced parentheses in a SPARQL constraint")
 
 
 def _ordered(names: list[str]) -> list[str]:
