@@ -202,11 +202,8 @@ def load_vocabulary(store: Store, iris: Iris) -> list[str]:
 
 
 def validate(store: Store, iris: Iris, data_graphs: list[str]):
-    """Check the data graphs (with the concept schemes) inside the store; None when the fast engine is missing."""
-    try:
-        from ingest.fast_validate import check_store
-    except ImportError:
-        return None
+    """Check the data graphs (with the concept schemes) inside the store with the fast engine."""
+    from ingest.fast_validate import check_store
     from ingest.validate import load_shapes
 
     return check_store(store, load_shapes(iris.base), data_graphs + [str(iris.graph("concepts"))])

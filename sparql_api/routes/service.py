@@ -187,13 +187,10 @@ async def description_or_editor(request: Request) -> Response:
     accept = request.headers.get("accept")
     chosen = negotiate(accept, render.GRAPH_OFFERS + ["text/html"])
     if chosen == "text/html":
-        try:
-            from sparql_api.editor import editor_response
-        except ImportError:
-            accept = None  # no editor installed: the description, as Turtle
-        else:
-            answer = await run_in_threadpool(editor_response, request)
-            return await answer if inspect.isawaitable(answer) else answer
+        from sparql_api.editor import editor_response  # imported here: the editor imports the routes' helpers
+
+        answer = await run_in_threadpool(editor_response, request)
+        return await answer if inspect.isawaitable(answer) else answer
     return await run_in_threadpool(lambda: _rdf_response(service_description(request), accept))
 
 
