@@ -5,6 +5,8 @@
 # as the first element of the WHERE clause instead. SHACL forbids the constructs for which the two
 # readings differ (VALUES, MINUS, SERVICE, sub-selects that drop $this); LIMIT, OFFSET and
 # aggregates not grouped by $this would also differ, so they are refused rather than run wrongly.
+# Two rewrites keep Oxigraph linear where its plans for [NOT] EXISTS are not (oxigraph#885), each
+# only where SPARQL gives both forms the same solutions: not_exists_as_minus and nest_exists.
 
 from __future__ import annotations
 
@@ -64,12 +66,15 @@ def declared_prefixes(shapes: Graph, constraint: Node) -> dict[str, str]:
     return prefixes | declared
 
 
-def blank_out(text: str) -> str:
-    """``text`` with comments, strings and IRIs replaced by spaces, so keywords can be searched safely."""
+def blank_out(text: str, fill: str = " ") -> str:
+    """``text`` with comments blanked and strings and IRIs replaced by ``fill``: keywords can be searched."""
     out, i = [], 0
     while i < len(text):
         end = _skip(text, i)
-        out.append(text[i] if end == i + 1 and not _skippable(text, i) else " " * (end - i))
+        if end == i + 1 and not _skippable(text, i):
+            out.append(text[i])
+        else:
+            out.append((" " if text[i] == "#" else fill) * (end - i))
         i = end
     return "".join(out)
 
@@ -170,7 +175,7 @@ def rewrite(shapes: Graph, shape: Node, constraint: Node, select: str, focus: st
     this_projected = star or "this" in names
     added = ([] if star or this_projected else ["this"]) + ([] if star else keep)
     head = text[:select_match.end()] + "".join(f"?{v} " for v in added)
-    text = not_exists_as_minus(text, brace)
+    text = nest_exists(not_exists_as_minus(text, brace), brace)
     body = text[select_match.end():brace + 1] + " " + focus + " " + text[brace + 1:]
     return SparqlPart(head + body, prefixes, tuple(names), this_projected)
 
@@ -203,6 +208,85 @@ def not_exists_as_minus(text: str, brace: int) -> str:
     for start, stop in reversed(chosen):
         text = text[:start] + " " * (stop - start) + text[stop:]
     return text[:end] + minus + " " + text[end:]
+
+
+def nest_exists(text: str, brace: int) -> str:
+    """Each top-level ``FILTER [NOT] EXISTS { t1 . t2 ... FILTER(f) }`` as ``{ t1 FILTER EXISTS { t2 ... } }``."""
+    # Inside EXISTS Oxigraph hash-joins the patterns for every outer row, so a pattern that grows with
+    # the data makes the query quadratic. Nested one triple at a time, each step is a lookup with the
+    # bindings so far (EXISTS substitutes them, https://www.w3.org/TR/sparql11-query/#defn_substitute),
+    # in the order the query states them. Same solutions: the FILTERs still see every binding.
+    plain = blank_out(text)
+    end = _closing(plain, brace)
+    spans = []
+    for match in re.finditer(r"\bFILTER\s+(NOT\s+)?EXISTS\s*\{", plain[:end]):
+        if match.start() < brace or _depth(plain, brace, match.start()) != 1:
+            continue
+        opening = match.end() - 1
+        closing = _closing(plain, opening)
+        nested = _nested(text, plain, opening + 1, closing)
+        if nested is not None:
+            spans.append((opening + 1, closing, nested))
+    for start, stop, nested in reversed(spans):
+        text = text[:start] + " " + nested + " " + text[stop:]
+    return text
+
+
+def _nested(text: str, plain: str, start: int, stop: int) -> str | None:
+    """The group text[start:stop] as nested EXISTS, one triple a level; None outside the simple cases."""
+    solid = blank_out(text, "x")  # strings and IRIs as one token each, positions unchanged
+    filters, keep, i = [], [], start
+    while i < stop:
+        keyword = re.match(r"FILTER\b[^({]*[({]", plain[i:stop], re.I)
+        if keyword and (i == start or not (plain[i - 1].isalnum() or plain[i - 1] in "_:?$")):
+            opening = i + keyword.end() - 1
+            close = _closing_paren(plain, opening) if plain[opening] == "(" else _closing(plain, opening)
+            filters.append(text[i:close + 1])
+            i = close + 1
+            continue
+        keep.append(i)
+        i += 1
+    body = "".join(plain[k] for k in keep)
+    if re.search(r"[{}\[\]]|_:|\b(BIND|OPTIONAL|GRAPH|SERVICE|VALUES|MINUS|SELECT|UNION|FILTER)\b", body, re.I):
+        return None
+    shape = "".join(solid[k] for k in keep)  # the body with every string and IRI a solid token
+    original = "".join(text[k] for k in keep)
+    triples = []
+    # Statements end at a "." followed by space (a decimal's "." is followed by a digit).
+    for a, b in _spans(shape, r"\.(?=\s|$)"):
+        parts = _spans(shape, ";", a, b)
+        tokens = re.match(r"\s*(\S+)\s", shape[parts[0][0]:parts[0][1]] + " ")
+        if tokens is None or not shape[a:b].strip():
+            continue
+        subject = original[parts[0][0] + tokens.start(1):parts[0][0] + tokens.end(1)]
+        parts[0] = (parts[0][0] + tokens.end(1), parts[0][1])
+        for p, q in parts:
+            predicate = re.match(r"\s*(\S+)\s", shape[p:q] + " ")
+            if predicate is None:
+                return None
+            objects = _spans(shape, ",", p + predicate.end(1), q)
+            if not all(shape[x:y].strip() for x, y in objects):
+                return None
+            for x, y in objects:
+                triples.append(f"{subject} {original[p + predicate.start(1):p + predicate.end(1)]} {original[x:y].strip()} .")
+    if len(triples) < 2:
+        return None
+    inner = " ".join(triples[-1:] + filters)
+    for triple in reversed(triples[:-1]):
+        inner = f"{triple} FILTER EXISTS {{ {inner} }}"
+    return inner
+
+
+def _spans(text: str, separator: str, start: int = 0, stop: int | None = None) -> list[tuple[int, int]]:
+    """(start, stop) of the pieces of text[start:stop] between ``separator`` matches outside parentheses."""
+    stop = len(text) if stop is None else stop
+    spans, depth, begin = [], 0, start
+    for i in range(start, stop):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0 and re.match(separator, text[i:stop]):
+            spans.append((begin, i))
+            begin = i + 1
+    return [*spans, (begin, stop)]
 
 
 def _closing(plain: str, opening: int) -> int:
