@@ -1,5 +1,5 @@
 """Requests per second of ``GET /id/...`` as JSON-LD, against a bare FastAPI endpoint returning a constant
-served the same way (one uvicorn process, same loop and HTTP parser), measured with wrk in one run.
+served the same way (one uvicorn process, same options, loop and HTTP parser), measured with wrk in one run.
 
     .venv/bin/python bench/resource_bench.py [--store var/store] [--seconds 10] [--connections 8]
 
@@ -12,38 +12,22 @@ resources than the answer cache holds (512) most requests build their answer. Ne
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sparql_bench import free_port, start, wait_until  # noqa: E402
+from bench.servers import BIN, bare_ready, kimgraph_ready, launch_bare, launch_kimgraph, wait_until  # noqa: E402
 from sparql_api.settings import Settings  # noqa: E402
 from sparql_api.store import Store  # noqa: E402
-
-BARE_APP = textwrap.dedent('''
-    from fastapi import FastAPI
-    from fastapi.responses import Response
-
-    app = FastAPI()
-    BODY = b'{"@context": "/context.jsonld", "id": "x"}'
-
-    @app.get("/constant")
-    def constant() -> Response:
-        return Response(BODY, media_type="application/ld+json")
-''')
 
 LUA = textwrap.dedent('''
     local paths = {}
@@ -55,7 +39,31 @@ LUA = textwrap.dedent('''
 ''')
 
 
+@dataclass
+class WrkResult:
+    """One wrk run: requests per second, latency percentiles and answers that were not 2xx or 3xx."""
+
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass
+class ResourceComparison:
+    """GET /id/... against the constant endpoint, on the same machine in the same run."""
+
+    resources: int
+    baseline: WrkResult
+    resource: WrkResult
+
+    @property
+    def ratio(self) -> float:
+        return self.resource.rate / self.baseline.rate if self.baseline.rate else float("nan")
+
+
 def resource_paths(store_path: Path, limit: int = 50_000) -> list[str]:
+    """The /id/ paths of the store's duties and KSBs (at most ``limit``)."""
     store = Store.open(store_path, read_only=True)
     rows = store.select(f"""
         PREFIX kim: <https://w3id.org/uk-kim/def#>
@@ -64,8 +72,13 @@ def resource_paths(store_path: Path, limit: int = 50_000) -> list[str]:
     return ["/" + str(row["r"])[len(base):] for row in rows]
 
 
-def wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:.0f}s", "--latency"]
+def require_wrk() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+
+def wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> WrkResult:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
     if script:
         command += ["-s", str(script)]
     else:
@@ -76,12 +89,20 @@ def wrk(url: str, seconds: float, connections: int, script: Path | None = None) 
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    return {
-        "rate": rate,
-        "p50_ms": float(p50.group(1)) * scale[p50.group(2)],
-        "p99_ms": float(p99.group(1)) * scale[p99.group(2)],
-        "errors": int(errors.group(1)) if errors else 0,
-    }
+    return WrkResult(rate, float(p50.group(1)) * scale[p50.group(2)], float(p99.group(1)) * scale[p99.group(2)],
+                     int(errors.group(1)) if errors else 0)
+
+
+def compare(store_path: Path, kimgraph_url: str, bare_url: str, work: Path, seconds: float,
+            connections: int) -> ResourceComparison:
+    """wrk on the constant endpoint, then on random duty and KSB pages of ``store_path`` as JSON-LD."""
+    require_wrk()
+    paths = resource_paths(store_path)
+    (work / "paths.txt").write_text("\n".join(paths) + "\n")
+    (work / "paths.lua").write_text(LUA % (work / "paths.txt"))
+    base = wrk(bare_url + "/constant", seconds, connections)
+    resource = wrk(kimgraph_url, seconds, connections, work / "paths.lua")
+    return ResourceComparison(len(paths), base, resource)
 
 
 def main() -> None:
@@ -90,40 +111,26 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    require_wrk()
 
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kim-resource-bench-")))
         store = Path(args.store) if args.store else work / "store"
         if not args.store:
             subprocess.run([str(BIN / "kimgraph"), "build", "--store", str(store), "--quiet"], check=True)
-        paths = resource_paths(store)
-        (work / "paths.txt").write_text("\n".join(paths) + "\n")
-        (work / "paths.lua").write_text(LUA % (work / "paths.txt"))
-        (work / "bare_app.py").write_text(BARE_APP)
-
-        kim_port, bare_port = free_port(), free_port()
-        env = {**os.environ, "KIM_STORE": str(store)}
-        started = time.perf_counter()
-        kim = start(stack, [str(BIN / "kimgraph"), "serve", "--store", str(store), "--port", str(kim_port)],
-                    work / "kim.log", env=env)
-        wait_until(lambda: httpx.get(f"http://127.0.0.1:{kim_port}/health").status_code == 200, kim, "kimgraph serve")
-        cold_start = time.perf_counter() - started
-        bare = start(stack, [str(BIN / "python"), "-m", "uvicorn", "bare_app:app", "--port", str(bare_port),
-                             "--app-dir", str(work), "--log-level", "warning"], work / "bare.log")
-        wait_until(lambda: httpx.get(f"http://127.0.0.1:{bare_port}/constant").status_code == 200, bare, "bare app")
-
-        base = wrk(f"http://127.0.0.1:{bare_port}/constant", args.seconds, args.connections)
-        resource = wrk(f"http://127.0.0.1:{kim_port}", args.seconds, args.connections, work / "paths.lua")
+        kim = launch_kimgraph(stack, store, work / "kim.log")
+        bare = launch_bare(stack, work, work / "bare.log")
+        wait_until(lambda: kimgraph_ready(kim), kim.process, "kimgraph serve")
+        wait_until(lambda: bare_ready(bare), bare.process, "bare app")
+        result = compare(store, kim.url, bare.url, work, args.seconds, args.connections)
         triples = len(Store.open(store, read_only=True))
 
-    print(f"store: {triples} triples, {len(paths)} duty and KSB resources; wrk -t2 -c{args.connections} "
-          f"-d{args.seconds:.0f}s; kimgraph serve cold start {cold_start:.2f} s")
+    print(f"store: {triples} triples, {result.resources} duty and KSB resources; wrk -t2 -c{args.connections} "
+          f"-d{args.seconds:.0f}s")
     print(f"{'endpoint':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for name, cell in (("bare FastAPI constant (baseline)", base), ("GET /id/... JSON-LD", resource)):
-        print(f"{name:40} {cell['rate']:9.0f} {cell['p50_ms']:8.2f} {cell['p99_ms']:8.2f} {cell['errors']:8d}")
-    print(f"ratio resource / baseline: {resource['rate'] / base['rate']:.2f} (target >= 0.5)")
+    for name, cell in (("bare FastAPI constant (baseline)", result.baseline), ("GET /id/... JSON-LD", result.resource)):
+        print(f"{name:40} {cell.rate:9.0f} {cell.p50_ms:8.2f} {cell.p99_ms:8.2f} {cell.errors:8d}")
+    print(f"ratio resource / baseline: {result.ratio:.2f} (target >= 0.5)")
 
 
 if __name__ == "__main__":
