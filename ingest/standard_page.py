@@ -30,18 +30,18 @@ from ingest.text import Line, ParseError, covering_span, lines_of
 
 TABLE_HEADER = re.compile(r"^Duty\s*\|\s*KSBs\s*\|?\s*$")
 TABLE_RULE = re.compile(r"^-+\s*\|\s*-+\s*\|?\s*$")
-DUTY_ROW = re.compile(r"^\s*Duty (\d+)\s+(.*?)\s*\|\s*$")
+DUTY_ROW = re.compile(r"^\s*Duty ([0-9]+)\s+(.*?)\s*\|\s*$")
 KSB_CELL = re.compile(r"^\s*([^|]*)\|\s*$")
-CODE = re.compile(r"^([KSB])(\d+)$")
-KSB_STATEMENT = re.compile(r"^\s*([KSB])(\d+):\s+(.*?)\s*$")
+CODE = re.compile(r"^([KSB])([0-9]+)$")
+KSB_STATEMENT = re.compile(r"^\s*([KSB])([0-9]+):\s+(.*?)\s*$")
 NAVIGATION = re.compile(r"^Back to [Dd]uty\s*$")
 STATUS_BANNER = re.compile(r"^This apprenticeship is (?P<status>[a-z ]+?)(?: and is subject to change)?\.?\s*$")
 BANNER_BOILERPLATE = ("An apprenticeship is only available for delivery", "If you'd like to get involved")
 KEY_INFORMATION = re.compile(
-    r"^\s*(?:\d+\.\s*)?(?P<key>Status|Reference|Level|Typical duration to gateway|Typical EPA period|Route|Date updated):\s*(?P<value>.*?)\s*$"
+    r"^\s*(?:[0-9]+\.\s*)?(?P<key>Status|Reference|Level|Typical duration to gateway|Typical EPA period|Route|Date updated):\s*(?P<value>.*?)\s*$"
 )
-MONTHS = re.compile(r"^(\d+)\s+months?$")
-UK_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+MONTHS = re.compile(r"^([0-9]+)\s+months?$")
+UK_DATE = re.compile(r"^([0-9]{2})/([0-9]{2})/([0-9]{4})$")
 PROFESSIONAL_RECOGNITION = re.compile(r"^\s*This standard aligns with the following professional recognition:\s*(.*?)\s*$")
 FOOTER = re.compile(r"^Crown copyright")
 
@@ -100,9 +100,9 @@ def _key_information(preamble: list[Line]) -> dict[str, tuple[str, Span]]:
 
 def _reference(info: dict, source: Source) -> str:
     printed = info.get("Reference", ("", None))[0]
-    if re.fullmatch(r"ST\d{4}", printed):
+    if re.fullmatch(r"ST[0-9]{4}", printed):
         return printed
-    if re.fullmatch(r"OCC\d{4}", printed):
+    if re.fullmatch(r"OCC[0-9]{4}", printed):
         return reference_from_occupation(printed)
     if source.occupation:
         return reference_from_occupation(source.occupation)
@@ -148,7 +148,7 @@ def _write_key_information(writer: StandardWriter, prov: Provenance, info: dict)
             prov.issue(code, "status", standard, f"The status line reads {value!r}, which is not an IfATE status.", span=span)
     if "Level" in info:
         value, span = info["Level"]
-        if value.isdigit():
+        if value.isascii() and value.isdigit():
             writer.level(int(value), span)
         else:
             prov.issue("unreadable-level", "level", standard, f"The level line reads {value!r}.", span=span)

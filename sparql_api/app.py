@@ -15,12 +15,15 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from ingest.namespaces import Iris
+from sparql_api import api_docs
 from sparql_api import search as search_index
 from sparql_api.editor import mount_static
 from sparql_api.errors import KimError, handle_error
+from sparql_api.observability import Metrics, ObservabilityMiddleware
+from sparql_api.openapi import finish
 from sparql_api.remote_store import RemoteStore
-from sparql_api.routes import (collections, graph_store, health, pages, publish, resources, search, service, sparql,
-                               standards, validate, writes_enabled)
+from sparql_api.routes import (collections, graph_store, health, metrics, pages, publish, resources, search, service,
+                               sparql, standards, validate, writes_enabled)
 from sparql_api.routes.queries_api import queries_router
 from sparql_api.settings import Settings
 from sparql_api.store import Store, open_store
@@ -40,9 +43,10 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
         # Worker processes can be killed when a query overruns; an in-memory store cannot be shared
         # with them, so it is queried in a thread, without a time limit.
         if isinstance(opened, RemoteStore):  # the remote engine works; requests are given up after the limit
-            runner = RemoteRunner(opened, settings.query_timeout)
+            runner = RemoteRunner(opened, settings.query_timeout, on_timeout=app.state.metrics.query_timeouts.inc)
         elif opened.path is not None and settings.workers > 0:
-            runner = QueryPool(opened.path, settings.workers, settings.query_timeout, app.state.version)
+            runner = QueryPool(opened.path, settings.workers, settings.query_timeout, app.state.version,
+                               on_timeout=app.state.metrics.query_timeouts.inc)
             await runner.start()
         else:
             runner = InlineRunner(opened)
@@ -62,11 +66,14 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
                 "information and knowledge management.",
         description="Every GET route also answers HEAD. Errors are RFC 9457 application/problem+json.",
         lifespan=lifespan,
+        docs_url=None,  # served by api_docs, without a CDN or inline script
+        redoc_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = Metrics(app)
     routers = (sparql.router, graph_store.router, service.router, health.router, resources.router,
                collections.router, search.router, queries_router(iris=Iris(settings.base_iri)),
-               pages.router, validate.router, standards.router, publish.router)
+               pages.router, validate.router, standards.router, publish.router, metrics.router, api_docs.router)
     for router in routers:
         app.include_router(router)
     mount_static(app)
@@ -80,11 +87,13 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
         allow_origins=["*"],
         allow_credentials=False,
         allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
-        allow_headers=["Accept", "Authorization", "Content-Type"],
+        allow_headers=["Accept", "Authorization", "Content-Type", "X-Request-ID"],
         expose_headers=["Location", "Retry-After", "WWW-Authenticate", "ETag", "Last-Modified", "Link",
-                        "Content-Location"],
+                        "Content-Location", "X-Request-ID"],
         max_age=600,
     )
+    # Outermost, so it times and counts everything the app answers, preflights and errors included.
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
 
 
@@ -105,5 +114,5 @@ def _openapi_without_head(app: FastAPI) -> dict:
                 if operation.get("operationId") in seen:
                     operation["operationId"] = f"{operation['operationId']}_{method}"
                 seen.add(operation.get("operationId"))
-        app.openapi_schema = schema
+        app.openapi_schema = finish(schema)
     return app.openapi_schema

@@ -158,16 +158,30 @@ def conditional(request: Request, media_type: str, factory: Callable[[], Respons
 
     ``headers`` (for example ``Vary``, ``Content-Location``) go on both the 200 and the 304.
     """
+    cache_headers, answer = precondition(request, media_type, *parts, headers=headers)
+    return answer if answer is not None else with_validators(request, factory(), cache_headers)
+
+
+def precondition(request: Request, media_type: str, *parts: str,
+                 headers: dict[str, str] | None = None) -> tuple[dict[str, str], Response | None]:
+    """The validators and extra headers of the answer, and a 304 when ``If-None-Match`` already matches.
+
+    The first step of ``conditional``, for routes that build their answer elsewhere (in a thread).
+    """
     cache_headers = {**validators(request, media_type, *parts), **(headers or {})}
     if_none_match = request.headers.get("if-none-match")
     if request.method in ("GET", "HEAD") and if_none_match is not None \
             and etag_matches(if_none_match, cache_headers["ETag"]):
-        return not_modified(cache_headers)
-    response = factory()
+        return cache_headers, not_modified(cache_headers)
+    return cache_headers, None
+
+
+def with_validators(request: Request, response: Response, cache_headers: dict[str, str]) -> Response:
+    """The second step of ``conditional``: a 304 for a current ``If-Modified-Since``, else the headers added."""
     if not 200 <= response.status_code < 300:
         return response
     if_modified_since = request.headers.get("if-modified-since")
-    if request.method in ("GET", "HEAD") and if_none_match is None and if_modified_since \
+    if request.method in ("GET", "HEAD") and request.headers.get("if-none-match") is None and if_modified_since \
             and not_modified_since(if_modified_since, last_modified(request.app)):
         return not_modified(cache_headers)
     for name, value in cache_headers.items():
@@ -188,18 +202,26 @@ class BodyCache:
         self._total = 0
         self._lock = threading.Lock()
 
-    def get_or_build(self, app, key: tuple, build: Callable[[], Response]) -> Response:
-        """A copy of the cached answer for ``key``, or ``build()``'s (kept when it is a 200)."""
+    def get(self, app, key: tuple) -> Response | None:
+        """A copy of the cached answer for ``key``, or None."""
         full = (build_id(app), data_version(app), *key)
         with self._lock:
             hit = self._items.get(full)
             if hit is not None:
                 self._items.move_to_end(full)
-        if hit is not None:
-            status, body, raw = hit
-            response = Response(body, status_code=status)
-            response.raw_headers = list(raw)
-            return response
+        if hit is None:
+            return None
+        status, body, raw = hit
+        response = Response(body, status_code=status)
+        response.raw_headers = list(raw)
+        return response
+
+    def get_or_build(self, app, key: tuple, build: Callable[[], Response]) -> Response:
+        """A copy of the cached answer for ``key``, or ``build()``'s (kept when it is a 200)."""
+        cached = self.get(app, key)
+        if cached is not None:
+            return cached
+        full = (build_id(app), data_version(app), *key)
         response = build()
         body = getattr(response, "body", None)
         if response.status_code == 200 and isinstance(body, bytes) and len(body) <= self.max_body:

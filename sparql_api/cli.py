@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = command("serve", run_serve, "Serve the graph over HTTP (builds it first when there is none).")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--require-writable", action="store_true",
+                       help="with KIM_WRITE_TOKEN: exit when the store cannot be opened for writing (locked by "
+                            "another process, or not writable) instead of serving it read-only")
     return parser
 
 
@@ -91,9 +94,11 @@ def run_build(args, settings: Settings) -> int:
         raise CommandError("--batch and --no-validate apply only when FILEs are given")
     from ingest.build import source_graphs, validation_input, vocabulary_graphs
     from ingest.validate import check
-    from sparql_api.store import build_atomically
+    from sparql_api.store import build_atomically, prepare_versions
 
     started = time.perf_counter()
+    if not settings.store_url:
+        prepare_versions(args.store)  # before the parsing, so a store that cannot be written fails at once
     iris = Iris(settings.base_iri)
     graphs = vocabulary_graphs(iris) + source_graphs(load_manifest(args.manifest or DEFAULT_MANIFEST), iris)
     parsed = time.perf_counter()
@@ -238,7 +243,7 @@ def run_serve(args, settings: Settings) -> int:
         overrides["host"] = args.host
     if args.port:
         overrides["port"] = args.port
-    return serve(settings.model_copy(update=overrides))
+    return serve(settings.model_copy(update=overrides), require_writable=args.require_writable)
 
 
 if __name__ == "__main__":

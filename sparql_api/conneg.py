@@ -117,5 +117,7 @@ def negotiate(accept: str | None, offers: list[str]) -> str:
             best, best_q = offer, q
     if best is None:
         asked = ", ".join(f"{r.type}/{r.subtype}" for r in ranges)
+        if len(asked) > 200:  # the header is the client's: echo the start of it, not kilobytes
+            asked = asked[:200] + " ..."
         raise NotAcceptable(f"none of {asked} is available; this resource is available as {', '.join(offers)}")
     return best

@@ -113,6 +113,22 @@ class ServiceBusy(KimError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+class StoreReadOnly(KimError):
+    """Writes are configured, but the store could be opened only read-only (locked by another writer, or
+    not writable): a condition of the server, not of the request, lasting until it is restarted."""
+
+    status, title, slug = 503, "Store read-only", "store-read-only"
+
+
+class NotReady(KimError):
+    """The readiness check failed: the store does not answer, or no query worker is alive."""
+
+    status, title, slug = 503, "Not ready", "not-ready"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 5):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 ERRORS_BY_NAME: dict[str, type[KimError]] = {
     cls.__name__: cls
     for cls in (KimError, BadRequest, InvalidQuery, InvalidRdf, FederationRefused, NotAcceptable,

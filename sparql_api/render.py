@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -198,8 +200,55 @@ def payload_format(content_type_header: str | None) -> str:
     raise UnsupportedMediaType(f"cannot read {base or 'a body without Content-Type'}; send one of {accepted}")
 
 
+# A DTD may declare entities; Oxigraph's RDF/XML parser expands internal ones, nested ones without bound.
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+MAX_JSON_DEPTH = 100
+"""Deepest nesting of JSON arrays and objects accepted in a JSON-LD payload: the JSON-LD processors
+recurse once per level, and a few thousand levels overflow their stack."""
+
+
+def json_depth(value) -> int:
+    """How many levels of arrays and objects a parsed JSON value nests, counted without recursion.
+
+    >>> json_depth({"a": [1, {"b": []}]}), json_depth("x")
+    (4, 0)
+    """
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def refuse_deep_json(document) -> None:
+    """InvalidRdf when a parsed JSON-LD document nests deeper than MAX_JSON_DEPTH."""
+    if json_depth(document) > MAX_JSON_DEPTH:
+        raise InvalidRdf(f"the JSON-LD payload nests more than {MAX_JSON_DEPTH} levels of arrays and objects")
+
+
+def refuse_hazards(data: bytes, fmt: str) -> None:
+    """Refuse what would make a parser expand, recurse or fetch without bound: a DTD in RDF/XML, deep JSON-LD."""
+    if fmt == "rdfxml" and _DTD.search(data):
+        raise InvalidRdf("RDF/XML with a document type declaration (DOCTYPE or ENTITY) is not accepted: "
+                         "its entities could expand without bound")
+    if fmt == "jsonld":
+        try:
+            document = json.loads(data)
+        except RecursionError:
+            raise InvalidRdf(f"the JSON-LD payload nests more than {MAX_JSON_DEPTH} levels "
+                             "of arrays and objects") from None
+        except ValueError:  # not JSON, or not UTF-8: the RDF parser names the fault
+            return
+        refuse_deep_json(document)
+
+
 def parse_triples(data: bytes, fmt: str, base_iri: str) -> list:
     """Every triple of an RDF document, parsed fully (so a bad payload changes nothing)."""
+    refuse_hazards(data, fmt)
     try:
         quads = list(ox.parse(data, RDF_FORMATS[fmt], base_iri=base_iri, without_named_graphs=True))
     except SyntaxError as e:

@@ -7,6 +7,7 @@ build that fails or is killed half-way leaves the previous store untouched.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import uuid
@@ -43,6 +44,23 @@ RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
 
 class StoreError(Exception):
     """The store cannot be opened or written: missing, locked, unreadable or read-only."""
+
+
+class StoreUnusable(StoreError):
+    """The store cannot be used as asked: ``problem`` says what is wrong and where, ``remedy`` what to do."""
+
+    def __init__(self, problem: str, remedy: str):
+        super().__init__(f"{problem}; {remedy}")
+        self.problem = problem
+        self.remedy = remedy
+
+
+class StoreLocked(StoreUnusable):
+    """Another process has the store open for writing (it holds the RocksDB ``LOCK`` file)."""
+
+
+class StoreNotWritable(StoreUnusable):
+    """The store's directory, or the place for a new one, cannot be written by this process."""
 
 
 class QuerySyntaxError(ValueError):
@@ -88,6 +106,7 @@ class Store:
         self._store = store
         self.path = path
         self.read_only = read_only
+        self.read_only_reason: str | None = None  # set by open_for_service when writing was wanted but refused
 
     @classmethod
     def in_memory(cls) -> Store:
@@ -99,12 +118,20 @@ class Store:
         path = Path(path)
         if not path.exists():
             raise StoreError(f"no store at {path}: run 'kimgraph build' first")
-        if not os.access(path.resolve(), os.R_OK | os.X_OK):
-            raise StoreError(f"store at {path} is not readable")
+        directory = path.resolve()
+        if not directory.is_dir():
+            raise StoreUnusable(f"the store path {path} is not a directory",
+                                "point --store or KIM_STORE at a store built by 'kimgraph build'")
+        if not os.access(directory, os.R_OK | os.X_OK):
+            raise StoreUnusable(f"the store at {path} ({directory}) is not readable by this user",
+                                "give this user read access to it")
+        if not read_only and not os.access(directory, os.W_OK):
+            raise StoreNotWritable(f"the store at {path} ({directory}) is not writable by this user",
+                                   "give this user write access to it, or serve it without KIM_WRITE_TOKEN")
         try:
             store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
         except (OSError, RuntimeError) as e:
-            raise StoreError(f"cannot open the store at {path}: {e}") from e
+            raise _open_error(path, directory, e) from e
         return cls(store, path, read_only)
 
     # ------------------------------------------------------------------ reading
@@ -194,6 +221,42 @@ class Store:
             self._store.flush()
 
 
+def _open_error(path: Path, directory: Path, error: Exception) -> StoreError:
+    """What RocksDB's refusal to open a store means, as one line saying what to do."""
+    text = " ".join(str(error).split())
+    if "lock file" in text.lower():
+        return StoreLocked(f"the store at {path} is locked by another process that has it open for writing "
+                           f"({directory / 'LOCK'})",
+                           "stop that process (another 'kimgraph serve'?) or serve without KIM_WRITE_TOKEN")
+    if isinstance(error, PermissionError) or "permission denied" in text.lower() or "read-only file" in text.lower():
+        return StoreNotWritable(f"the store at {path} ({directory}) cannot be written: {text}",
+                                "give this user write access to it, or serve it without KIM_WRITE_TOKEN")
+    if not (directory / "CURRENT").exists():
+        return StoreUnusable(f"{path} is not an Oxigraph store (no CURRENT file in {directory})",
+                             "point --store or KIM_STORE at a store built by 'kimgraph build'")
+    return StoreUnusable(f"cannot open the store at {path}: {text}",
+                         "check the directory, or rebuild it with 'kimgraph build'")
+
+
+def open_for_service(path: Path, writable: bool, require_writable: bool = False) -> Store:
+    """The embedded store a server uses: read-write when ``writable`` and possible, otherwise read-only.
+
+    When writes are wanted but the store is locked by another writer or cannot be written, it is opened
+    read-only with the reason in ``read_only_reason`` (a snapshot: another writer's later changes are not
+    seen), or, with ``require_writable``, the StoreLocked or StoreNotWritable error is raised.
+    """
+    if not writable:
+        return Store.open(path, read_only=True)
+    try:
+        return Store.open(path)
+    except (StoreLocked, StoreNotWritable) as e:
+        if require_writable:
+            raise
+        store = Store.open(path, read_only=True)
+        store.read_only_reason = e.problem
+        return store
+
+
 def open_store(settings: Settings, read_only: bool = False, path: Path | None = None) -> Store | RemoteStore:
     """The store the settings name: the remote SPARQL store at ``store_url`` when one is set, else the
     embedded store at ``path`` (default ``settings.store``)."""
@@ -208,13 +271,28 @@ def versions_dir(path: Path) -> Path:
     return path.with_name(path.name + ".versions")
 
 
+def prepare_versions(path: Path) -> Path:
+    """The directory new versions of the store at ``path`` go in, created; StoreError when no build can go there."""
+    path = Path(path)
+    if path.exists() and not path.is_symlink():
+        raise StoreUnusable(f"{path} is a plain directory, not a store built by kimgraph", "move it away first")
+    versions = versions_dir(path)
+    remedy = "choose a --store (KIM_STORE) path in a directory this user can write"
+    try:
+        versions.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreNotWritable(f"cannot create the store at {path}: {e.strerror} ({e.filename or versions})",
+                               remedy) from e
+    if not os.access(versions, os.W_OK | os.X_OK) or not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreNotWritable(f"cannot create the store at {path}: {versions} or {path.parent} is not writable",
+                               remedy)
+    return versions
+
+
 def build_atomically(path: Path, fill: Callable[[Store], None]) -> Path:
     """Write a new store version with ``fill`` and make ``path`` point at it in one atomic step."""
     path = Path(path)
-    versions = versions_dir(path)
-    versions.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not path.is_symlink():
-        raise StoreError(f"{path} is a plain directory, not a store built by kimgraph; move it away first")
+    versions = prepare_versions(path)
     previous = path.resolve() if path.is_symlink() else None
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     target = versions / f"{stamp}-{uuid.uuid4().hex[:8]}"
@@ -234,8 +312,23 @@ def build_atomically(path: Path, fill: Callable[[Store], None]) -> Path:
 
 
 def _remove_old_versions(versions: Path, keep: set[Path | None]) -> None:
-    """Drop versions older than the current and previous ones (left behind by earlier or killed builds)."""
+    """Drop versions older than the current and previous ones (left behind by earlier or killed builds),
+    except one another process still has open for writing, such as a build running beside this one."""
     for child in versions.iterdir():
-        if child not in keep and child.is_dir():
+        if child not in keep and child.is_dir() and not _locked_by_a_writer(child):
             shutil.rmtree(child, ignore_errors=True)
+
+
+def _locked_by_a_writer(version: Path) -> bool:
+    """Whether a process holds the version's RocksDB LOCK (an fcntl lock, released when its holder dies)."""
+    try:
+        with open(version / "LOCK", "r+b") as lock:
+            try:
+                fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.lockf(lock, fcntl.LOCK_UN)
+    except OSError:  # no LOCK file: a build killed before RocksDB made one
+        return False
+    return False
 

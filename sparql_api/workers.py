@@ -5,6 +5,12 @@ a process that can be killed. Each worker runs one query at a time, serialises t
 bytes and only then sends it back, so a query that times out has sent nothing: the client gets a 503
 problem instead of a 200 followed by half a body. Read-only stores are snapshots, so every job carries
 the data version it expects and a worker reopens the store when its own is older.
+
+A query still running after ``LONG_QUERY`` seconds is set aside: its worker leaves the pool's count
+and a new worker takes its place, so a few runaway queries cannot hold every worker while short
+queries wait. Workers are forked from a forkserver that has already imported this module, so a
+replacement is ready in tens of milliseconds, not a second. A query waits up to ``QUEUE_WAIT``
+seconds (at least the time limit) for a worker before the client gets a 503 "Service busy".
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +34,13 @@ from sparql_api.store import QuerySyntaxError, Store, StoreError
 
 log = logging.getLogger("kimgraph.workers")
 START_TIMEOUT = 60.0
+STACK_BYTES = 256 * 1024 * 1024
+"""Stack of the threads that run SPARQL: Oxigraph parses and evaluates recursively, and a chain of a few
+thousand OPTIONAL or MINUS (well within the query length limit) overflows a default 8 MiB stack, which
+kills the process. The memory is reserved, not used, until a query goes that deep."""
+_STACK_SIZE_LOCK = threading.Lock()
+LONG_QUERY = 0.25  # seconds after which a running query is set aside (see the module docstring)
+QUEUE_WAIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -107,9 +121,41 @@ def _run(store: Store, path: str, job: QueryJob) -> tuple[Store, QueryAnswer]:
         return store, execute(store, job)
 
 
+def call_with_stack(function, *args):
+    """``function(*args)`` on a thread of its own with a STACK_BYTES stack: its result, or its exception.
+
+    >>> call_with_stack(sum, [1, 2])
+    3
+    """
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as e:
+            outcome["error"] = e
+
+    with _STACK_SIZE_LOCK:  # the size applies to every thread started meanwhile, so it is set back at once
+        previous = threading.stack_size(STACK_BYTES)
+        try:
+            thread = threading.Thread(target=target, name="kimgraph-sparql", daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(previous)
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def _worker_main(path: str, version: int, conn) -> None:
-    """A worker's loop: receive a job, answer ("ok", QueryAnswer) or ("error", class name, detail)."""
+    """A worker process: its loop runs on a thread with a stack deep enough for any query within the limits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us
+    call_with_stack(_serve, path, version, conn)
+
+
+def _serve(path: str, version: int, conn) -> None:
+    """A worker's loop: receive a job, answer ("ok", QueryAnswer) or ("error", class name, detail)."""
     store = _open(path)
     conn.send("ready")
     while True:
@@ -168,9 +214,16 @@ class DataVersion:
 class QueryPool:
     """A few worker processes; ``run`` answers within ``timeout`` seconds or raises QueryTimeout."""
 
-    def __init__(self, path: Path, size: int, timeout: float, version: DataVersion):
+    def __init__(self, path: Path, size: int, timeout: float, version: DataVersion, *,
+                 on_timeout: Callable[[], None] | None = None):
         self.path, self.size, self.timeout, self.version = Path(path), max(size, 1), timeout, version
-        self._ctx = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+        self.on_timeout = on_timeout  # called once for each query stopped by the time limit
+        self._ctx = _worker_context()
+        self.long_after = min(LONG_QUERY, timeout / 2)
+        self.queue_wait = max(QUEUE_WAIT, timeout)
+        self.max_aside = 2 * self.size  # bounds the processes (and CPU) that overrunning queries can take
+        self._aside = 0
+        self._lock = threading.Lock()
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -190,13 +243,16 @@ class QueryPool:
         self._all.add(worker)
         return worker
 
-    def _replace(self, dead: _Worker) -> None:
-        """Kill a worker and start another in the background, so the caller can answer at once."""
-        self._all.discard(dead)
+    def _replace(self, dead: _Worker | None, respawn: bool = True) -> None:
+        """Kill ``dead`` (if any) and start another worker (if ``respawn``) in the background, so the
+        caller can answer at once."""
+        if dead is not None:
+            self._all.discard(dead)
 
         def restart() -> None:
-            dead.kill()
-            if self._closed:
+            if dead is not None:
+                dead.kill()
+            if self._closed or not respawn:
                 return
             try:
                 worker = self._spawn()
@@ -210,14 +266,16 @@ class QueryPool:
     async def run(self, job: QueryJob) -> QueryAnswer:
         """Run ``job`` on an idle worker; QueryTimeout (503) when it takes longer than the limit."""
         try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout=self.timeout)
+            worker = await asyncio.wait_for(self._idle.get(), timeout=self.queue_wait)
         except TimeoutError:
-            raise ServiceBusy(f"every query worker stayed busy for {self.timeout:g} s; try again shortly",
+            raise ServiceBusy(f"every query worker stayed busy for {self.queue_wait:g} s; try again shortly",
                               retry_after=_retry_after(self.timeout)) from None
         outcome = await anyio.to_thread.run_sync(self._exchange, worker, job)
         if outcome[0] == "ok":
             return outcome[1]
         if outcome[0] == "timeout":
+            if self.on_timeout is not None:
+                self.on_timeout()
             raise QueryTimeout(f"the query ran longer than the {self.timeout:g} s limit and was stopped; "
                                "narrow it or add a LIMIT", retry_after=_retry_after(self.timeout))
         if outcome[0] == "died":
@@ -227,19 +285,45 @@ class QueryPool:
             raise KimError("the query failed unexpectedly")
         raise error(outcome[2])
 
+    def alive(self) -> int:
+        """How many worker processes are running (one being restarted after a timeout is not counted)."""
+        return sum(worker.process.is_alive() for worker in list(self._all))
+
     def _exchange(self, worker: _Worker, job: QueryJob) -> tuple:
         """Send a job and wait for its answer (in a thread, so the event loop keeps serving)."""
+        aside = False
         try:
             worker.conn.send(job)
-            if not worker.conn.poll(self.timeout):
-                self._replace(worker)
-                return ("timeout",)
+            if not worker.conn.poll(self.long_after):
+                aside = self._set_aside()
+                if not worker.conn.poll(self.timeout - self.long_after):
+                    self._end(worker, aside)
+                    return ("timeout",)
             outcome = worker.conn.recv()
         except (EOFError, OSError):
-            self._replace(worker)
+            self._end(worker, aside)
             return ("died",)
-        self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
+        if aside:
+            self._end(worker, aside)  # its place has been taken already
+        else:
+            self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
         return outcome
+
+    def _set_aside(self) -> bool:
+        """Take a long-running query's worker out of the pool's count and start another in its place."""
+        with self._lock:
+            if self._aside >= self.max_aside:
+                return False
+            self._aside += 1
+        self._replace(None)
+        return True
+
+    def _end(self, worker: _Worker, aside: bool) -> None:
+        """Stop a worker that timed out, died or was set aside; replace it unless that was done already."""
+        if aside:
+            with self._lock:
+                self._aside -= 1
+        self._replace(worker, respawn=not aside)
 
     def close(self) -> None:
         self._closed = True
@@ -255,6 +339,17 @@ class QueryPool:
         self._all.clear()
 
 
+def _worker_context():
+    """Forked from a single-threaded forkserver that has imported this module; never from the server,
+    which runs threads. Spawn (a fresh interpreter each time) where there is no forkserver."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
+
 class InlineRunner:
     """Runs queries in a thread of this process: for in-memory stores, which workers cannot open.
 
@@ -265,7 +360,7 @@ class InlineRunner:
         self.store = store
 
     async def run(self, job: QueryJob) -> QueryAnswer:
-        return await anyio.to_thread.run_sync(execute, self.store, job)
+        return await anyio.to_thread.run_sync(call_with_stack, execute, self.store, job)
 
     def close(self) -> None:
         pass
@@ -279,8 +374,8 @@ class RemoteRunner:
     stops the work there: set it to about the same number of seconds.
     """
 
-    def __init__(self, store, timeout: float):
-        self.store, self.timeout = store, timeout
+    def __init__(self, store, timeout: float, *, on_timeout: Callable[[], None] | None = None):
+        self.store, self.timeout, self.on_timeout = store, timeout, on_timeout
 
     async def run(self, job: QueryJob) -> QueryAnswer:
         from sparql_api.remote_store import StoreTimeout, StoreUnavailable
@@ -288,6 +383,8 @@ class RemoteRunner:
         try:
             return await anyio.to_thread.run_sync(execute, self.store.with_timeout(self.timeout), job)
         except StoreTimeout:
+            if self.on_timeout is not None:
+                self.on_timeout()
             raise QueryTimeout(f"the query ran longer than the {self.timeout:g} s limit and was stopped; "
                                "narrow it or add a LIMIT", retry_after=_retry_after(self.timeout)) from None
         except StoreUnavailable as e:

@@ -48,18 +48,20 @@ SERVER_PIDS: dict[str, int] = {}  # base URL -> server process id, to look at it
 
 
 def worker_pids(url: str) -> set[int]:
-    """The query worker processes of a running server (Linux /proc)."""
+    """The query worker processes of a running server (Linux /proc): spawned by the server itself, or
+    forked by its forkserver."""
     parent = SERVER_PIDS[url]
-    found = set()
+    processes = {}  # pid -> (parent pid, command line)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
-        except OSError:
+            processes[int(stat.parent.name)] = (int(fields[1]), (stat.parent / "cmdline").read_bytes())
+        except (OSError, IndexError, ValueError):
             continue
-        if int(fields[1]) == parent and b"multiprocessing" in cmdline and b"spawn_main" in cmdline:
-            found.add(int(stat.parent.name))
-    return found
+    forkservers = {pid for pid, (ppid, cmdline) in processes.items()
+                   if ppid == parent and b"multiprocessing.forkserver" in cmdline}
+    return {pid for pid, (ppid, cmdline) in processes.items()
+            if ppid in forkservers or (ppid == parent and b"spawn_main" in cmdline)}
 
 
 def free_port() -> int:

@@ -538,7 +538,10 @@ def test_api_graph_store_get_and_health_match(both):
     assert [a.status_code for a in answers] == [200, 200]
     assert isomorphic(*(Graph().parse(data=a.text, format="nt") for a in answers))
     assert [c.get("/store", params={"graph": "urn:none"}).status_code for c in both] == [404, 404]
-    assert remote_http.get("/health").json() == embedded_http.get("/health").json()
+    # the two servers differ in their write token, so only what the store says is compared
+    remote, embedded = (c.get("/health").json() for c in both)
+    assert remote["status"] == embedded["status"] == "ok"
+    assert remote["triples"] == embedded["triples"] > 0
 
 
 def test_api_dump_matches(both):

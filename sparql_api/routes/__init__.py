@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hmac
 import re
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 
-from sparql_api.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
+from sparql_api.errors import BadRequest, Forbidden, PayloadTooLarge, StoreReadOnly, Unauthorized
 
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^<>\"{}|^`\\\x00-\x20]*$")
 
@@ -17,8 +18,16 @@ def writes_enabled(settings) -> bool:
     return settings.write_token is not None and bool(settings.write_token.get_secret_value())
 
 
+def read_only_reason(state) -> str | None:
+    """Why the service refuses writes (no write token, or a store it could open only read-only), else None."""
+    if not writes_enabled(state.settings):
+        return "no write token is configured"
+    return getattr(getattr(state, "store", None), "read_only_reason", None)
+
+
 def require_writer(request: Request) -> None:
-    """Let a write through only with the configured bearer token (RFC 6750); read-only without one."""
+    """Let a write through only with the configured bearer token (RFC 6750); read-only without one,
+    and 503 when the store could be opened only read-only."""
     settings = request.app.state.settings
     if not writes_enabled(settings):
         raise Forbidden("this service is read-only: no write token is configured")
@@ -28,6 +37,10 @@ def require_writer(request: Request) -> None:
         raise Unauthorized("writing needs an 'Authorization: Bearer <token>' header")
     if not hmac.compare_digest(credentials.strip().encode(), token.get_secret_value().encode()):
         raise Unauthorized("the bearer token is not valid", invalid=True)
+    reason = read_only_reason(request.app.state)
+    if reason:
+        raise StoreReadOnly(f"the store is open read-only: {reason}; writes are refused until the service "
+                            "is restarted on a writable store")
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -71,6 +84,18 @@ def absolute_iri(value: str, parameter: str) -> str:
     if not _IRI.match(value):
         raise BadRequest(f"{parameter} must be an absolute IRI, not {value!r}")
     return value
+
+
+def query_items(request: Request) -> list[tuple[str, str]]:
+    """The URL's query parameters in order; 400 when a percent-encoded value is not UTF-8.
+
+    (Starlette's own ``query_params`` would put U+FFFD in its place and carry on.)
+    """
+    try:
+        return parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True,
+                         encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest("a query parameter is not valid UTF-8 once percent-decoded") from None
 
 
 def values(params: list[tuple[str, str]], name: str) -> list[str]:

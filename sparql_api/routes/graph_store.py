@@ -20,17 +20,17 @@ from starlette.responses import Response
 from sparql_api import render
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, InvalidRdf, ResourceNotFound
-from sparql_api.routes import absolute_iri, base_url, media_type, read_body, require_writer, single
+from sparql_api.openapi import content, problems
+from sparql_api.routes import absolute_iri, base_url, media_type, query_items, read_body, require_writer, single
 
 router = APIRouter(tags=["Graph Store"])
-METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
 DEFAULT = None  # the target of ?default
 STORE = ""  # the target of the bare graph store URL: POST there creates a graph
 
 
 def _target(request: Request, path: str | None) -> str | None:
     """The graph IRI a request names, DEFAULT for ?default, or STORE for the graph store itself."""
-    params = request.query_params.multi_items()
+    params = query_items(request)
     graph = single(params, "graph")
     default = any(key == "default" for key, _ in params)
     if path:
@@ -46,10 +46,17 @@ def _target(request: Request, path: str | None) -> str | None:
     return STORE
 
 
-@router.api_route("/store", methods=METHODS, summary="Graph Store Protocol (indirect: ?graph=IRI or ?default)")
-@router.api_route("/store/{path:path}", methods=METHODS, summary="Graph Store Protocol (direct graph URLs)")
-async def graph_store(request: Request, path: str | None = None) -> Response:
+async def graph_store(request: Request) -> Response:
     """Read a graph (GET, HEAD) or, with a bearer token, replace (PUT), add to (POST) or drop (DELETE) it."""
+    return await _serve(request, None)
+
+
+async def graph_store_direct(request: Request, path: str) -> Response:
+    """The graph whose IRI is this URL: read it (GET, HEAD) or, with a bearer token, replace, add to or drop it."""
+    return await _serve(request, path)
+
+
+async def _serve(request: Request, path: str | None) -> Response:
     target = _target(request, path)
     if request.method in ("GET", "HEAD"):
         if target == STORE:
@@ -74,6 +81,50 @@ async def graph_store(request: Request, path: str | None = None) -> Response:
     triples = _payload(request.headers.get("content-type"), body, base, multipart=request.method == "POST")
     created = await run_in_threadpool(write_graph, request.app.state, target, triples, request.method == "PUT")
     return Response(status_code=201 if created else 204, headers=headers)
+
+
+_PAYLOAD_TYPES = [render.BY_NAME[name].media_type for name in render.PAYLOAD_FORMATS]
+_INDIRECT = [
+    {"name": "graph", "in": "query", "required": False, "schema": {"type": "string", "format": "iri"},
+     "description": "The IRI of the graph."},
+    {"name": "default", "in": "query", "required": False, "allowEmptyValue": True,
+     "schema": {"type": "string", "enum": [""]}, "description": "The store's default graph (a flag, no value)."},
+]
+_WRITTEN = {201: {"description": "A new graph was created (POST to /store: its URL is in Location)."},
+            204: {"description": "The graph was replaced or added to."}}
+_DOCS = {
+    "get": {"methods": ["GET", "HEAD"], "summary": "Read one graph",
+            "responses": {200: {"description": "The graph, in the negotiated RDF format.",
+                                "content": content(render.GRAPH_OFFERS)}, **problems(400, 404, 406)}},
+    "put": {"methods": ["PUT"], "summary": "Replace one graph with the request body",
+            "body": _PAYLOAD_TYPES, "responses": {**_WRITTEN, **problems(400, 401, 403, 413, 415)}},
+    "post": {"methods": ["POST"], "summary": "Add the request body's triples to one graph (or to a new one)",
+             "body": _PAYLOAD_TYPES + ["multipart/form-data"],
+             "responses": {**_WRITTEN, **problems(400, 401, 403, 413, 415)}},
+    "delete": {"methods": ["DELETE"], "summary": "Drop one graph",
+               "responses": {204: {"description": "The graph was dropped."}, **problems(400, 401, 403, 404)}},
+}
+
+
+def _add_routes() -> None:
+    """Each method of the indirect (/store) and the direct (/store/...) graph URLs, documented on its own."""
+    for name, doc in _DOCS.items():
+        body = {"requestBody": {"required": True, "content": content(doc["body"], {"type": "string"})}} \
+            if "body" in doc else {}
+        common = {"methods": doc["methods"], "response_class": Response, "responses": doc["responses"],
+                  "status_code": 200 if name == "get" else 204}
+        router.add_api_route("/store", graph_store, summary=doc["summary"] + " (indirect: ?graph=IRI or ?default)",
+                             operation_id=f"graph_store_{name}", openapi_extra={"parameters": _INDIRECT, **body},
+                             **common)
+        # a URL with a line break in its path matches no route: 404 for every method
+        unrouted = problems(404, s404="No such graph, or a URL that cannot name one (a line break in it).")
+        router.add_api_route("/store/{path:path}", graph_store_direct,
+                             summary=doc["summary"] + " (direct: the graph named by this URL)",
+                             operation_id=f"graph_store_direct_{name}", openapi_extra=body,
+                             **{**common, "responses": {**unrouted, **doc["responses"]}})
+
+
+_add_routes()
 
 
 def _payload(content_type: str | None, body: bytes, base: str, multipart: bool) -> list:

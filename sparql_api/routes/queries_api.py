@@ -23,6 +23,7 @@ from sparql_api import html, render
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, ResourceNotFound
 from sparql_api.named_queries import NamedQuery, Param, bind, load_queries
+from sparql_api.openapi import content, problems
 from sparql_api.routes import base_url
 from sparql_api.routes.collections import cached, check_params, choose_format
 from sparql_api.routes.sparql import query_form, tokens
@@ -162,7 +163,10 @@ def queries_router(queries: Mapping[str, NamedQuery] | None = None, iris: Iris |
                                headers={"Vary": "Accept"})
         return JSONResponse({"queries": listing}, headers={"Vary": "Accept"})
 
-    router.add_api_route("/queries", list_queries, methods=["GET"], summary="The named queries and their parameters")
+    router.add_api_route("/queries", list_queries, methods=["GET"], summary="The named queries and their parameters",
+                         responses={200: {"description": "Every named query, its parameters and its URL.",
+                                          "content": content(["application/json", "text/html"])},
+                                    **problems(400, 406)})
     router.add_api_route("/queries", list_queries, methods=["HEAD"], include_in_schema=False, name="list_queries_head")
 
     for query in queries.values():
@@ -176,6 +180,7 @@ def queries_router(queries: Mapping[str, NamedQuery] | None = None, iris: Iris |
             responses={200: {"description": "The query's answer.", "content": {m: {} for m, _ in offers}},
                        400: {"description": "A missing or bad parameter value (problem+json names it)."},
                        406: {"description": "None of the accepted media types is available (problem+json)."},
+                       422: {"description": "The result has more rows than the configured limit (problem+json)."},
                        503: {"description": "The query ran over the time limit and was stopped (problem+json)."}})
         router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False, name=operation + "_head")
 

@@ -22,10 +22,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from sparql_api import resources
-from sparql_api.caching import body_cache, conditional
+from sparql_api.caching import body_cache, conditional, precondition, with_validators
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, NotAcceptable, ResourceNotFound
 from sparql_api.html import local_path, render
@@ -75,11 +76,12 @@ def _format_links(here: str) -> list[dict[str, str]]:
         200: {"description": "The resource in the negotiated format",
               "content": {m: {} for m in resources.OFFERS}},
         304: {"description": "The client's copy is current (If-None-Match / If-Modified-Since)"},
+        400: {"description": "An unknown format= value (application/problem+json)"},
         404: {"description": "Nothing is known about this IRI (application/problem+json)"},
         406: {"description": "None of the accepted media types is available (application/problem+json)"},
     },
 )
-def resource(
+async def resource(
     request: Request,
     path: str,
     format: str | None = Query(None, description="Override Accept: jsonld, json, html, ttl, nt, rdf or a "
@@ -122,9 +124,13 @@ def resource(
             return render("resource.html", request=request, view=viewer.view(document), formats=links)
         return Response(resources.json_bytes(document), media_type=media)
 
-    cache = body_cache(request.app)
-    return conditional(request, media, lambda: cache.get_or_build(request.app, ("id", iri, media, ctx), build),
-                       ctx, headers=headers)
+    # A current copy or a cached answer is served on the event loop; only building one takes a thread.
+    cache_headers, answer = precondition(request, media, ctx, headers=headers)
+    if answer is not None:
+        return answer
+    cache, key = body_cache(request.app), ("id", iri, media, ctx)
+    response = cache.get(request.app, key) or await run_in_threadpool(cache.get_or_build, request.app, key, build)
+    return with_validators(request, response, cache_headers)
 
 
 def _local(iri: str, base: str, root: str) -> str | None:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from ingest.namespaces import KIM, OGL_V3, Iris
 from sparql_api import render
 from sparql_api.conneg import negotiate
+from sparql_api.openapi import content, problems
 from sparql_api.routes import base_url, writes_enabled
 
 router = APIRouter(tags=["Service"])
@@ -194,19 +195,26 @@ async def description_or_editor(request: Request) -> Response:
     return await run_in_threadpool(lambda: _rdf_response(service_description(request), accept))
 
 
-@router.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="VoID description of the dataset")
+@router.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="VoID description of the dataset",
+                  response_class=Response,
+                  responses={200: {"description": "The void:Dataset, in the negotiated RDF format.",
+                                   "content": content(render.GRAPH_OFFERS)}, **problems(406)})
 def void(request: Request) -> Response:
     """The dataset's VoID description, in the RDF format the client accepts."""
     return _rdf_response(void_description(request), request.headers.get("accept"))
 
 
-@router.api_route("/dump.trig", methods=["GET", "HEAD"], summary="The whole dataset as TriG")
+@router.api_route("/dump.trig", methods=["GET", "HEAD"], summary="The whole dataset as TriG",
+                  response_class=Response,
+                  responses={200: {"description": "Every named graph.", "content": content(["application/trig"])}})
 def dump_trig(request: Request) -> Response:
     """Every named graph, as TriG."""
     return Response(request.app.state.store.dump("trig"), media_type="application/trig")
 
 
-@router.api_route("/dump.nq", methods=["GET", "HEAD"], summary="The whole dataset as N-Quads")
+@router.api_route("/dump.nq", methods=["GET", "HEAD"], summary="The whole dataset as N-Quads",
+                  response_class=Response,
+                  responses={200: {"description": "Every named graph.", "content": content(["application/n-quads"])}})
 def dump_nquads(request: Request) -> Response:
     """Every named graph, as N-Quads."""
     return Response(request.app.state.store.dump("nquads"), media_type="application/n-quads")

@@ -15,12 +15,14 @@ from starlette.responses import Response
 
 from sparql_api import render
 from sparql_api.conneg import negotiate
+from sparql_api.openapi import content, problems
 from sparql_api.errors import (BadRequest, FederationRefused, InvalidQuery, KimError, NotAcceptable,
                                PayloadTooLarge, UnsupportedMediaType, UriTooLong)
-from sparql_api.routes import absolute_iri, base_url, media_type, read_body, require_writer, values
+from sparql_api.routes import (absolute_iri, base_url, media_type, query_items, read_body, require_writer,
+                               values)
 from sparql_api.routes.service import description_or_editor
 from sparql_api.store import QuerySyntaxError
-from sparql_api.workers import QueryJob, shift_position
+from sparql_api.workers import QueryJob, call_with_stack, shift_position
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -32,19 +34,26 @@ SPARQL_UPDATE = "application/sparql-update"
 # pyoxigraph has no syntax tree in Python, so the checks below read tokens: keywords inside strings,
 # IRIs, comments, variables and prefixed names (ex:SERVICE) are never mistaken for the real ones.
 # Oxigraph does not decode \u escapes outside strings (checked), so neither does this lexer.
+# Each token is tried once per position, so no pattern may rescan what follows: a quote that opens no
+# complete string ends the lexing (the text cannot be SPARQL), and a prefixed name never starts inside
+# a run of name characters.
 _TOKENS = re.compile(r"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\n\r]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<unclosed>["'].*)
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
   | (?P<var>[?$][\w\u00B7\u00C0-\uFFFF]+)
-  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?:(?:[\w\-:%.\u00B7\u00C0-\uFFFF]|\\.)*)
+  | (?P<pname>(?<![\w.\-\u00B7\u00C0-\uFFFF])(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?:(?:[\w\-:%.\u00B7\u00C0-\uFFFF]|\\.)*)
   | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<other>.)
 """, re.VERBOSE | re.DOTALL)
 FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+MAX_NESTING = 64
+"""Deepest nesting of { }, ( ) and [ ] accepted: Oxigraph parses and plans queries recursively, so a few
+thousand levels overflow its stack (and nested collections take time exponential in their depth)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,24 @@ def refuse_remote(found: list[Token]) -> None:
                                 "federated queries and LOAD are disabled on this endpoint")
 
 
+def refuse_deep_nesting(found: list[Token]) -> None:
+    """InvalidQuery when brackets nest deeper than MAX_NESTING.
+
+    >>> refuse_deep_nesting(tokens("ASK " + "{" * 65 + "}" * 65))
+    Traceback (most recent call last):
+    ...
+    sparql_api.errors.InvalidQuery: the query nests brackets more than 64 levels deep, the most accepted
+    """
+    depth = 0
+    for token in found:
+        if token.text in ("{", "(", "["):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InvalidQuery(f"the query nests brackets more than {MAX_NESTING} levels deep, the most accepted")
+        elif token.text in ("}", ")", "]"):
+            depth -= 1
+
+
 def add_using(text: str, found: list[Token], using: list[str], using_named: list[str]) -> str:
     """Write protocol ``using-graph-uri``/``using-named-graph-uri`` into each DELETE/INSERT ... WHERE.
 
@@ -114,10 +141,46 @@ def add_using(text: str, found: list[Token], using: list[str], using_named: list
 
 # ------------------------------------------------------------------ routes
 
-@router.api_route("/sparql", methods=["GET", "HEAD"], summary="SPARQL query by GET, or the service description")
+_GRAPH_IRIS = {"type": "array", "items": {"type": "string", "format": "iri"}}
+_PROTOCOL = {
+    "query": {"type": "string", "description": "A SPARQL 1.1 query."},
+    "default-graph-uri": {**_GRAPH_IRIS, "description": "Graphs whose merge is the default graph (§2.1.4)."},
+    "named-graph-uri": {**_GRAPH_IRIS, "description": "The named graphs of the dataset (§2.1.4)."},
+    "format": {"type": "string", "description": "Overrides Accept: json, xml, csv, tsv, turtle, ... or a media type."},
+}
+_UPDATE = {
+    "update": {"type": "string", "description": "A SPARQL 1.1 update (needs the bearer token)."},
+    "using-graph-uri": {**_GRAPH_IRIS, "description": "USING graphs of the update (§2.2.3)."},
+    "using-named-graph-uri": {**_GRAPH_IRIS, "description": "USING NAMED graphs of the update (§2.2.3)."},
+}
+_ANSWERS = {"description": "SELECT and ASK results, or CONSTRUCT and DESCRIBE graphs, by Accept or format=.",
+            "content": content(dict.fromkeys(render.RESULT_OFFERS + render.GRAPH_OFFERS))}
+GET_DOC = {
+    "response_class": Response,
+    "openapi_extra": {"parameters": [{"name": name, "in": "query", "required": False, "schema": schema}
+                                     for name, schema in _PROTOCOL.items()]},
+    "responses": {200: {**_ANSWERS, "description": _ANSWERS["description"] + " Without a query: the service "
+                        "description (RDF), or the query editor (HTML) for a browser.",
+                        "content": {**_ANSWERS["content"], "text/html": {}}},
+                  **problems(400, 406, 414, 422, 503)},
+}
+POST_DOC = {
+    "response_class": Response,
+    "openapi_extra": {"requestBody": {"required": True, "content": {
+        SPARQL_QUERY: {"schema": {"type": "string"}},
+        SPARQL_UPDATE: {"schema": {"type": "string"}},
+        FORM: {"schema": {"type": "object", "properties": {**_PROTOCOL, **_UPDATE}}},
+    }}},
+    "responses": {200: _ANSWERS, 204: {"description": "The update was applied."},
+                  **problems(400, 401, 403, 406, 413, 415, 422, 503)},
+}
+
+
+@router.api_route("/sparql", methods=["GET", "HEAD"], summary="SPARQL query by GET, or the service description",
+                  **GET_DOC)
 async def sparql_get(request: Request) -> Response:
     """``?query=`` runs a query (results by Accept or ``format=``); without one, describes the service."""
-    params = request.query_params.multi_items()
+    params = query_items(request)
     if values(params, "update"):
         raise BadRequest("a SPARQL Update must be sent with POST (SPARQL 1.1 Protocol §2.2)")
     queries = values(params, "query")
@@ -126,12 +189,12 @@ async def sparql_get(request: Request) -> Response:
     return await _query(request, _one(queries, "query"), params, too_long=UriTooLong)
 
 
-@router.post("/sparql", summary="SPARQL query or update by POST (form-encoded or direct)")
+@router.post("/sparql", summary="SPARQL query or update by POST (form-encoded or direct)", **POST_DOC)
 async def sparql_post(request: Request) -> Response:
     """A query or (with a bearer token) an update, form-encoded or sent directly."""
     settings = request.app.state.settings
     kind, parameters = media_type(request.headers.get("content-type"))
-    params = request.query_params.multi_items()
+    params = query_items(request)
     if kind == FORM:
         body = await read_body(request, settings.max_body_bytes)
         try:  # decoded exactly once: "100%2541" is the text "100%41"
@@ -173,6 +236,7 @@ async def _query(request: Request, text: str, params: list[tuple[str, str]], too
         raise too_long(f"the query is {len(text)} characters long; the most accepted is {settings.max_query_length}")
     found = tokens(text)
     refuse_remote(found)
+    refuse_deep_nesting(found)
     form = query_form(found)
     results_media = graph_media = None
     if form in (None, "SELECT", "ASK"):
@@ -227,6 +291,7 @@ async def _update(request: Request, text: str, params: list[tuple[str, str]]) ->
                               f"the most accepted is {settings.max_query_length}")
     found = tokens(text)
     refuse_remote(found)
+    refuse_deep_nesting(found)
     using = [absolute_iri(g, "using-graph-uri") for g in values(params, "using-graph-uri")]
     using_named = [absolute_iri(g, "using-named-graph-uri") for g in values(params, "using-named-graph-uri")]
     if using or using_named:
@@ -242,7 +307,7 @@ def apply_update(state, text: str) -> None:
     """Run one update as one transaction and tell the query workers the data changed."""
     with state.version.lock:
         try:
-            state.store.update(text)
+            call_with_stack(state.store.update, text)
         except QuerySyntaxError as e:
             raise InvalidQuery(shift_position(str(e))) from None
         except RuntimeError as e:  # e.g. DROP of a graph that does not exist: nothing was changed

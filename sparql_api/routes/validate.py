@@ -31,6 +31,7 @@ from ingest.validate import Report, ShapesError, check
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import Issue, graph_issues, grouped, report_json, shapes_for
 from sparql_api.errors import BadRequest, InvalidRdf, UnsupportedMediaType
+from sparql_api.render import refuse_hazards
 from sparql_api.routes import media_type, read_body
 from sparql_api.routes.pages import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
 from sparql_api.store import to_rdflib
@@ -152,12 +153,15 @@ def inline_contexts(node, allowed: set[str], base: str, local: object | None):
 
 def parse_jsonld(data: bytes, base: str, allowed: set[str]) -> Graph:
     """A JSON-LD upload as one Graph (named graphs merged), with no context fetched from anywhere."""
+    refuse_hazards(data, "jsonld")
     try:
         document = json.loads(data)
     except json.JSONDecodeError as e:
         raise InvalidRdf(f"the JSON-LD upload is not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except UnicodeDecodeError as e:
         raise InvalidRdf(f"the JSON-LD upload is not UTF-8 (byte {e.start})") from None
+    if not isinstance(document, (dict, list)):
+        raise InvalidRdf("a JSON-LD document is a JSON object or array")
     safe = inline_contexts(document, allowed, base, published_context())
     dataset = Dataset()
     try:
@@ -168,6 +172,11 @@ def parse_jsonld(data: bytes, base: str, allowed: set[str]) -> Graph:
     graph = Graph()
     for s, p, o, _ in dataset.quads((None, None, None, None)):
         graph.add((s, p, o))
+    try:  # rdflib keeps IRIs and language tags that RDF forbids (control characters, spaces)
+        for _ in ox.parse(graph.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES):
+            pass
+    except SyntaxError as e:
+        raise InvalidRdf(f"the JSON-LD upload holds a term RDF does not allow: {e}") from None
     return graph
 
 
@@ -400,7 +409,10 @@ async def validate(
     body = await read_body(request, settings.max_body_bytes)
     text = None
     if kind == "form":
-        fields = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+        try:
+            fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict"))
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest("the form body is not valid UTF-8 URL-encoded text") from None
         form_type, _ = media_type(fields.get("format", "text/turtle"))
         kind = UPLOADS.get(form_type)
         if kind in (None, "form"):

@@ -1,0 +1,23 @@
+"""GET /metrics: the app's Prometheus metrics in the text exposition format.
+
+https://prometheus.io/docs/instrumenting/exposition_formats/
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+router = APIRouter(tags=["Operations"])
+
+
+@router.api_route("/metrics", methods=["GET", "HEAD"], response_class=Response,
+                  summary="Prometheus metrics: requests and latency by route, query timeouts, store size",
+                  responses={200: {"description": "The Prometheus text exposition format",
+                                   "content": {"text/plain": {"schema": {"type": "string"}}}}})
+def metrics(request: Request) -> Response:
+    """Requests and their latency by route template, method and status; queries stopped by the time
+    limit; the store's size in triples (counted once per data version)."""
+    body = generate_latest(request.app.state.metrics.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
