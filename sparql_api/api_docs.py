@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, HTMLResponse
 
 from sparql_api.errors import ResourceNotFound
+from sparql_api.html import content_security_policy, page_headers
 
 SWAGGER_DIR = Path(find_spec("swagger_ui").submodule_search_locations[0]) / "static"
 DOCS_DIR = Path(__file__).resolve().parent / "static" / "docs"
@@ -30,22 +31,9 @@ ASSET_HEADERS = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Optio
 
 # Swagger UI's stylesheet draws its icons as data: images and React sets style attributes through
 # the DOM (which CSP does not govern); it writes no inline script and needs no eval.
-CSP = "; ".join((
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+CSP = content_security_policy(script_src="'self'", img_src="'self' data:", font_src="'self'",
+                              connect_src="'self'")
+HEADERS = page_headers(CSP)
 
 router = APIRouter()
 

@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from ingest.namespaces import Iris
+from sparql_api.html import content_security_policy, page_headers
 from sparql_api.named_queries import NamedQuery, bind, load_queries, with_values
 
 ASSETS_DIR = Path(__file__).parent / "static" / "yasgui"
@@ -29,25 +30,9 @@ STYLES = ("yasgui.min.css", "kim-editor.css")
 # script and YASGUI needs no eval. YASGUI's column-resize grip writes a <style> element, hence
 # 'unsafe-inline' for style elements only; style attributes it sets through the CSSOM are not
 # governed by CSP, and the one it writes as markup (an underline in autocompletion) may be dropped.
-CSP = "; ".join((
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "style-src-elem 'self' 'unsafe-inline'",
-    "img-src 'self'",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-    "Vary": "Accept",
-}
+CSP = content_security_policy(script_src="'self'", style_src_elem="'self' 'unsafe-inline'", font_src="'self'",
+                              connect_src="'self'")
+HEADERS = {**page_headers(CSP), "Cache-Control": "no-cache", "Vary": "Accept"}
 
 KIM_PREFIXES = """PREFIX kim:     <https://w3id.org/uk-kim/def#>
 PREFIX skos:    <http://www.w3.org/2004/02/skos/core#>
