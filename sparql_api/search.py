@@ -2,8 +2,10 @@
 
 No extra server: the index is built from the store with Python's own ``sqlite3`` (FTS5, BM25 ranking),
 in memory, the first time a search needs it after the data changed (``index_for``) or ahead of time
-(``warm``). About 100,000 documents (a store of about 700,000 triples) take a few seconds to index,
-so a large index made stale by a write keeps answering while its successor is built. Users' words are
+(``warm``). About 50,000 documents (a store of about a million triples) take several seconds to index,
+so a large index made stale by a write keeps answering while its successor is built, and builds made
+ahead of time run in a child process that returns the SQLite image, so they take no time from requests.
+Users' words are
 always quoted as FTS5 phrases, so quotes and operators in a query are just text:
 
 >>> fts_query('"a" OR NEAR(')
@@ -32,7 +34,10 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
 
 from ingest.namespaces import PREFIXES
 
@@ -200,6 +205,22 @@ class SearchIndex:
     def from_store(cls, key, store) -> SearchIndex:
         return cls.from_documents(key, documents(store))
 
+    @classmethod
+    def in_another_process(cls, key, store) -> SearchIndex:
+        """The index of an on-disk store, built by a child process that opens it read-only.
+
+        Reading a million triples into Python holds the interpreter lock for seconds; in a child process
+        that time is not taken from the requests this one serves. Other stores are indexed here.
+        """
+        path = getattr(store, "path", None)
+        if path is None:
+            return cls.from_store(key, store)
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+            data, size = pool.submit(serialized_index, str(path)).result()
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.deserialize(data)
+        return cls(key, connection, size)
+
     def search(self, text: str, limit: int = 20, offset: int = 0) -> Results:
         """The resources matching every word of ``text``: exact codes, then exact labels, then by BM25."""
         expression = fts_query(text)
@@ -264,6 +285,14 @@ def _hit(row, exact: bool) -> Hit:
         snippet = body_snippet or display or ""
         where = "code"
     return Hit(iri, type_, code.split()[0] if code else None, display, snippet, where, exact, round(-rank, 4))
+
+
+def serialized_index(path: str) -> tuple[bytes, int]:
+    """The SQLite image of the index of the store at ``path`` and its number of documents (run in a child)."""
+    from sparql_api.store import Store
+
+    index = SearchIndex.from_store(None, Store.open(Path(path), read_only=True))
+    return index._connection.serialize(), index.size
 
 
 def documents(store) -> Iterator[Document]:
@@ -339,11 +368,13 @@ def index_for(state) -> SearchIndex:
     return _build(state, holder, key)
 
 
-def _build(state, holder: Indexes, key) -> SearchIndex:
+def _build(state, holder: Indexes, key, apart: bool = False) -> SearchIndex:
+    """The index of ``key``, built unless current; ``apart``: in a child process (for background builds)."""
     with holder.lock:
         current = holder.current
         if current is None or current.key != key:
-            current = holder.current = SearchIndex.from_store(key, state.store)
+            make = SearchIndex.in_another_process if apart else SearchIndex.from_store
+            current = holder.current = make(key, state.store)
         return current
 
 
@@ -355,7 +386,7 @@ def _build_in_background(state, holder: Indexes, key) -> None:
 
     def build() -> None:
         try:
-            _build(state, holder, key)
+            _build(state, holder, key, apart=True)
         except Exception:
             log.exception("building the search index failed")
         finally:
@@ -369,6 +400,12 @@ def warm(state) -> threading.Thread:
 
     Call it when the app starts (and, optionally, after a write); searches meanwhile wait for it.
     """
-    thread = threading.Thread(target=index_for, args=(state,), name="kimgraph-search-index", daemon=True)
+    def build() -> None:
+        try:
+            _build(state, _holder(state), version_key(state), apart=True)
+        except Exception:
+            log.exception("building the search index failed")
+
+    thread = threading.Thread(target=build, name="kimgraph-search-index", daemon=True)
     thread.start()
     return thread

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from sparql_api.search import index_for
+from sparql_api.search import SearchIndex, index_for
 from sparql_api.store import Store
 from sparql_api.workers import DataVersion
 from tests.test_collections import api_server  # noqa: F401  (the shared server)
@@ -148,3 +148,15 @@ def test_large_stale_index_answers_while_its_successor_is_built(monkeypatch):
             break
         time.sleep(0.01)
     assert index_for(state).search("beta").total == 1
+
+
+def test_index_built_in_another_process_is_the_same(built_store_path):
+    """The background build (a child process, handing back the SQLite image) answers as one built here."""
+    store = Store.open(built_store_path, read_only=True)
+    here = SearchIndex.from_store("here", store)
+    apart = SearchIndex.in_another_process("apart", store)
+    assert apart.size == here.size > 0
+    for words in ("GDPR", "K19", "records management", "CILIP"):
+        found = here.search(words)
+        assert found.total > 0, words
+        assert apart.search(words) == found
