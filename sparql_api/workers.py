@@ -8,7 +8,9 @@ the data version it expects and a worker reopens the store when its own is older
 
 A query still running after ``LONG_QUERY`` seconds is set aside: its worker leaves the pool's count
 and a new worker takes its place, so a few runaway queries cannot hold every worker while short
-queries wait. Workers are forked from a forkserver that has already imported this module, so a
+queries wait. When that query ends, its worker (whose caches are warm) rejoins the pool and the next
+worker to finish a query is retired instead, so there are never more than three times the pool's
+size. Workers are forked from a forkserver that has already imported this module, so a
 replacement is ready in tens of milliseconds, not a second. A query waits up to ``QUEUE_WAIT``
 seconds (at least the time limit) for a worker before the client gets a 503 "Service busy".
 """
@@ -223,6 +225,7 @@ class QueryPool:
         self.queue_wait = max(QUEUE_WAIT, timeout)
         self.max_aside = 2 * self.size  # bounds the processes (and CPU) that overrunning queries can take
         self._aside = 0
+        self._surplus = 0  # workers above the pool's size, retired as they finish their queries
         self._lock = threading.Lock()
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
@@ -303,11 +306,28 @@ class QueryPool:
         except (EOFError, OSError):
             self._end(worker, aside)
             return ("died",)
-        if aside:
-            self._end(worker, aside)  # its place has been taken already
+        self._return(worker, aside)
+        return outcome
+
+    def _return(self, worker: _Worker, aside: bool) -> None:
+        """Put a worker that answered back in the pool, or retire one when the pool is above its size.
+
+        A worker set aside has a replacement already; it comes back anyway (its store's caches are warm,
+        a new worker's are cold) and the next worker to finish a query is retired in its place.
+        """
+        with self._lock:
+            if aside:
+                self._aside -= 1
+                self._surplus += 1
+                retire = False
+            else:
+                retire = self._surplus > 0
+                if retire:
+                    self._surplus -= 1
+        if retire:
+            self._replace(worker, respawn=False)
         else:
             self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
-        return outcome
 
     def _set_aside(self) -> bool:
         """Take a long-running query's worker out of the pool's count and start another in its place."""
@@ -315,6 +335,9 @@ class QueryPool:
             if self._aside >= self.max_aside:
                 return False
             self._aside += 1
+            if self._surplus > 0:  # a worker above the pool's size is there to take its place
+                self._surplus -= 1
+                return True
         self._replace(None)
         return True
 
