@@ -51,6 +51,7 @@ _TOKENS = re.compile(r"""
   | (?P<other>.)
 """, re.VERBOSE | re.DOTALL)
 FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+LONG_TEXT = 4_000  # characters from which a query is read in a thread
 MAX_NESTING = 64
 """Deepest nesting of { }, ( ) and [ ] accepted: Oxigraph parses and plans queries recursively, so a few
 thousand levels overflow its stack (and nested collections take time exponential in their depth)."""
@@ -61,6 +62,12 @@ class Token:
     kind: str
     text: str
     start: int
+
+
+async def read_tokens(text: str) -> list[Token]:
+    """``tokens(text)``, in a thread for a long text (up to a second for the longest accepted), so
+    the event loop keeps serving meanwhile."""
+    return tokens(text) if len(text) < LONG_TEXT else await run_in_threadpool(tokens, text)
 
 
 def tokens(text: str) -> list[Token]:
@@ -234,7 +241,7 @@ async def _query(request: Request, text: str, params: list[tuple[str, str]], too
     settings, state = request.app.state.settings, request.app.state
     if len(text) > settings.max_query_length:
         raise too_long(f"the query is {len(text)} characters long; the most accepted is {settings.max_query_length}")
-    found = tokens(text)
+    found = await read_tokens(text)
     refuse_remote(found)
     refuse_deep_nesting(found)
     form = query_form(found)
@@ -289,7 +296,7 @@ async def _update(request: Request, text: str, params: list[tuple[str, str]]) ->
     if len(text) > settings.max_query_length:
         raise PayloadTooLarge(f"the update is {len(text)} characters long; "
                               f"the most accepted is {settings.max_query_length}")
-    found = tokens(text)
+    found = await read_tokens(text)
     refuse_remote(found)
     refuse_deep_nesting(found)
     using = [absolute_iri(g, "using-graph-uri") for g in values(params, "using-graph-uri")]
