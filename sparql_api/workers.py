@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import re
 import signal
 import threading
@@ -273,7 +274,7 @@ class QueryPool:
         except TimeoutError:
             raise ServiceBusy(f"every query worker stayed busy for {self.queue_wait:g} s; try again shortly",
                               retry_after=_retry_after(self.timeout)) from None
-        outcome = await anyio.to_thread.run_sync(self._exchange, worker, job)
+        outcome = await self._exchange(worker, job)
         if outcome[0] == "ok":
             return outcome[1]
         if outcome[0] == "timeout":
@@ -292,20 +293,27 @@ class QueryPool:
         """How many worker processes are running (one being restarted after a timeout is not counted)."""
         return sum(worker.process.is_alive() for worker in list(self._all))
 
-    def _exchange(self, worker: _Worker, job: QueryJob) -> tuple:
-        """Send a job and wait for its answer (in a thread, so the event loop keeps serving)."""
+    async def _exchange(self, worker: _Worker, job: QueryJob) -> tuple:
+        """Send a job and wait for its answer on the event loop (the pipe is watched, no thread waits on it).
+
+        A worker whose wait is abandoned (the request was cancelled) is stopped, so that it cannot answer
+        the next request with this one's result.
+        """
         aside = False
         try:
             worker.conn.send(job)
-            if not worker.conn.poll(self.long_after):
+            if not await _readable(worker.conn, self.long_after):
                 aside = self._set_aside()
-                if not worker.conn.poll(self.timeout - self.long_after):
+                if not await _readable(worker.conn, self.timeout - self.long_after):
                     self._end(worker, aside)
                     return ("timeout",)
-            outcome = worker.conn.recv()
+            outcome = worker.conn.recv()  # the worker sends each answer whole, once it is ready
         except (EOFError, OSError):
             self._end(worker, aside)
             return ("died",)
+        except BaseException:
+            self._end(worker, aside)
+            raise
         self._return(worker, aside)
         return outcome
 
@@ -360,6 +368,24 @@ class QueryPool:
             if worker.process.is_alive():
                 worker.kill()
         self._all.clear()
+
+
+async def _readable(conn, seconds: float) -> bool:
+    """Whether ``conn`` has something to read within ``seconds``, waiting on the event loop."""
+    if conn.poll(0):
+        return True
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    fd = conn.fileno()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
+    try:
+        await asyncio.wait_for(ready, max(seconds, 0))
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(fd)
+        os.set_blocking(fd, True)  # uvloop makes a watched descriptor non-blocking; recv reads whole messages
 
 
 def _worker_context():
