@@ -237,12 +237,10 @@ def _nested(text: str, plain: str, start: int, stop: int) -> str | None:
     solid = blank_out(text, "x")  # strings and IRIs as one token each, positions unchanged
     filters, keep, i = [], [], start
     while i < stop:
-        keyword = re.match(r"FILTER\b[^({]*[({]", plain[i:stop], re.I)
-        if keyword and (i == start or not (plain[i - 1].isalnum() or plain[i - 1] in "_:?$")):
-            opening = i + keyword.end() - 1
-            close = _closing_paren(plain, opening) if plain[opening] == "(" else _closing(plain, opening)
-            filters.append(text[i:close + 1])
-            i = close + 1
+        end = _clause_end(plain, i, start, stop, "FILTER")
+        if end is not None:
+            filters.append(text[i:end])
+            i = end
             continue
         keep.append(i)
         i += 1
@@ -290,13 +288,26 @@ def _spans(text: str, separator: str, start: int = 0, stop: int | None = None) -
 
 
 def _closing(plain: str, opening: int) -> int:
-    """Index of the brace closing the one at ``opening`` (``plain`` has strings and comments blanked)."""
+    """Index of the bracket closing the brace or parenthesis at ``opening`` (``plain`` has strings and
+    comments blanked)."""
+    pair = {"{": "{}", "(": "()"}[plain[opening]]
     depth = 0
     for i in range(opening, len(plain)):
-        depth += {"{": 1, "}": -1}.get(plain[i], 0)
+        depth += {pair[0]: 1, pair[1]: -1}.get(plain[i], 0)
         if depth == 0:
             return i
-    raise ShapesError("unbalanced braces in a SPARQL constraint")
+    raise ShapesError(f"unbalanced {pair} in a SPARQL constraint")
+
+
+def _clause_end(plain: str, i: int, start: int, stop: int, keywords: str) -> int | None:
+    """Where the clause at ``i`` ends when one of ``keywords`` starts it there, else None.
+
+    A FILTER's constraint is (...), a call f(...) or [NOT] EXISTS {...}; a BIND is (...).
+    """
+    keyword = re.match(rf"({keywords})\b[^({{]*[({{]", plain[i:stop], re.I)
+    if keyword is None or (i > start and (plain[i - 1].isalnum() or plain[i - 1] in "_:?$")):
+        return None
+    return _closing(plain, i + keyword.end() - 1) + 1
 
 
 def _depth(plain: str, start: int, stop: int) -> int:
@@ -313,24 +324,15 @@ def _certainly_bound(group: str) -> set[str]:
         elif c == "}":
             depth -= 1
         elif depth == 0:
-            # A FILTER's constraint is (...), a call f(...) or [NOT] EXISTS {...}; BIND is (...).
-            keyword = re.match(r"(FILTER|BIND)\b[^({]*[({]", group[i:], re.I)
-            if keyword and (i == 0 or not (group[i - 1].isalnum() or group[i - 1] in "_:?$")):
-                opening = i + keyword.end() - 1
-                i = (_closing_paren(group, opening) if group[opening] == "(" else _closing(group, opening)) + 1
+            end = _clause_end(group, i, 0, len(group), "FILTER|BIND")
+            if end is not None:
+                i = end
                 continue
             out.append(c)
         i += 1
     return set(re.findall(r"[?$](\w+)", "".join(out)))
 
 
-def _closing_paren(text: str, opening: int) -> int:
-    depth = 0
-    for i in range(opening, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            return i
-    raise ShapesError("unbalanced parentheses in a SPARQL constraint")
 
 
 def _ordered(names: list[str]) -> list[str]:
