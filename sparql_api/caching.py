@@ -219,8 +219,10 @@ class BodyCache:
     def get_or_build(self, app, key: tuple, build: Callable[[], Response]) -> Response:
         """A copy of the cached answer for ``key``, or ``build()``'s (kept when it is a 200)."""
         cached = self.get(app, key)
-        if cached is not None:
-            return cached
+        return cached if cached is not None else self.build(app, key, build)
+
+    def build(self, app, key: tuple, build: Callable[[], Response]) -> Response:
+        """``build()``'s answer for ``key``, kept when it is a 200 (for callers that looked it up already)."""
         full = (build_id(app), data_version(app), *key)
         response = build()
         body = getattr(response, "body", None)

@@ -129,7 +129,7 @@ async def resource(
     if answer is not None:
         return answer
     cache, key = body_cache(request.app), ("id", iri, media, ctx)
-    response = cache.get(request.app, key) or await run_in_threadpool(cache.get_or_build, request.app, key, build)
+    response = cache.get(request.app, key) or await run_in_threadpool(cache.build, request.app, key, build)
     return with_validators(request, response, cache_headers)
 
 
