@@ -32,7 +32,7 @@ def child(engine: str, source: Path, target: Path, out: Path) -> None:
     """Build (``ours``) or bulk-load (``bulk_load``) into ``target``; write quads and seconds as JSON."""
     import pyoxigraph as ox
     if engine == "ours":
-        from ingest.namespaces import Iris
+        from kimdata.namespaces import Iris
         from ingest.stream_build import build_stream
         started = time.perf_counter()
         build_stream(target, [source], Iris(), check=False, progress=False)

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.servers import BIN, bare_ready, kimgraph_ready, launch_bare, launch_kimgraph, wait_until  # noqa: E402
 from sparql_api.settings import Settings  # noqa: E402
-from sparql_api.store import Store  # noqa: E402
+from store.embedded import Store  # noqa: E402
 
 LUA = textwrap.dedent('''
     local paths = {}

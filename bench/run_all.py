@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench import build_bench, resource_bench, sparql_bench, startup_bench, validate_bench  # noqa: E402
 from bench.servers import (bare_ready, kimgraph_ready, launch_bare, launch_kimgraph, launch_oxigraph,  # noqa: E402
                            oxigraph_ready, tree_memory, wait_until)
-from sparql_api.store import Store  # noqa: E402
+from store.embedded import Store  # noqa: E402
 
 PARTS = ("build", "validation", "resources", "sparql", "memory", "startup")
 TABLE_ORDER = ("build", "validation", "server", "startup")

@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from bench.servers import (BIN, kimgraph_ready, launch_kimgraph, launch_oxigraph, oxigraph_ready,  # noqa: E402
                            wait_until)
 from sparql_api.named_queries import NamedQuery, bind, load_queries, with_values  # noqa: E402
-from sparql_api.store import RESULT_FORMATS, Store  # noqa: E402
+from store.embedded import Store
+from store.terms import RESULT_FORMATS  # noqa: E402
 
 # Lookups (one duty's KSBs, one standard's duty coverage, and an ASK that costs the engine nothing, so the
 # HTTP layer is all that is measured) and heavy queries (a text scan over every statement, a NOT EXISTS

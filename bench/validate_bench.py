@@ -6,8 +6,8 @@
 For each size N (70 standards ~ 100k triples, 700 ~ 1M) it writes a feed with bench/corpus.py, builds an
 on-disk store with ``kimgraph build`` and dumps the data graphs (sources + concepts) as N-Triples. Each
 engine then runs in its own process, so peak RSS (VmHWM) is its own: the reference parses the N-Triples
-into rdflib (timed as "load") and runs ingest.validate.check; the fast engine opens the store read-only
-and runs ingest.fast_validate.check_store in place. ``--profile`` adds the fast engine's slowest shapes.
+into rdflib (timed as "load") and runs conformance.reference.check; the fast engine opens the store read-only
+and runs conformance.fast.check_store in place. ``--profile`` adds the fast engine's slowest shapes.
 The reference's result is kept in the work directory with a fingerprint of its inputs (the N-Triples,
 the shapes, pyshacl's version); ``--reuse-reference`` takes it instead of running pyshacl again when
 the fingerprint still matches.
@@ -43,8 +43,8 @@ def load_shapes_from(folder: str | None):
     """The project's shapes, or every *.ttl of ``folder`` (to measure alternative shapes)."""
     from rdflib import Graph
 
-    from ingest.namespaces import PREFIXES
-    from ingest.validate import load_shapes
+    from kimdata.namespaces import PREFIXES
+    from conformance.reference import load_shapes
     if folder is None:
         return load_shapes()
     shapes = Graph()
@@ -67,13 +67,13 @@ def child(args) -> None:
     if args.child == "reference":
         from rdflib import Graph
 
-        from ingest.validate import check
+        from conformance.reference import check
         data = Graph().parse(args.nt, format="nt")
         loaded = time.perf_counter()
         report = check(data, shapes)
     else:
-        from ingest.fast_validate import check_store, compile_shapes
-        from sparql_api.store import Store
+        from conformance.fast import check_store, compile_shapes
+        from store.embedded import Store
         store = Store.open(Path(args.store), read_only=True)
         loaded = time.perf_counter()
         report = check_store(store, shapes, args.graphs)
@@ -102,7 +102,7 @@ def feed_file(n: int, work: Path) -> Path:
 def built_store(store_path: Path, feed: Path | None) -> Path:
     """A store built by ``kimgraph build`` from ``feed`` (from the manifest when None), unless already there."""
     if not store_path.exists():
-        command = [sys.executable, "-m", "sparql_api.cli", "build", "--store", str(store_path), "--quiet"]
+        command = [sys.executable, "-m", "kimgraph.cli", "build", "--store", str(store_path), "--quiet"]
         subprocess.run(command + ([str(feed)] if feed else []), check=True, cwd=ROOT)
     return store_path
 
@@ -111,8 +111,8 @@ def data_dump(store_path: Path, nt: Path) -> tuple[list[str], int]:
     """The data graphs (sources + concepts) of a store, and their triples dumped to ``nt`` as N-Triples.
 
     The dump is rewritten when the store was rebuilt since (its version is noted beside the dump)."""
-    from ingest.namespaces import Iris
-    from sparql_api.store import Store
+    from kimdata.namespaces import Iris
+    from store.embedded import Store
     store = Store.open(store_path, read_only=True)
     iris = Iris()
     graphs = [g for g in store.named_graphs() if g.startswith(str(iris.graph("source/")))]

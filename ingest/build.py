@@ -9,15 +9,16 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 
 from ingest.curated import CuratedDataError, parse_concepts, parse_curated
-from ingest.manifest import PACKAGE_ROOT, ManifestError, Source, sha256_of
-from ingest.namespaces import Iris
+from ingest.manifest import ManifestError, Source, sha256_of
+from kimdata.paths import CURATED_DIR, ONTOLOGY_DIR
+from kimdata.namespaces import Iris
 from ingest.occupation_page import parse_occupation_page
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
 
-ONTOLOGY = PACKAGE_ROOT / "ontology" / "kim.ttl"
-ALIGNMENT = PACKAGE_ROOT / "ontology" / "alignment.ttl"
-CONCEPTS = PACKAGE_ROOT / "curated" / "concepts.ttl"
+ONTOLOGY = ONTOLOGY_DIR / "kim.ttl"
+ALIGNMENT = ONTOLOGY_DIR / "alignment.ttl"
+CONCEPTS = CURATED_DIR / "concepts.ttl"
 
 PAGE_PARSERS: dict[str, Callable[[str, Source, Iris], Graph]] = {
     "standard-page": parse_standard_page,
@@ -64,7 +65,7 @@ def parse_source(source: Source, iris: Iris) -> Graph:
 
 def vocabulary_graphs(iris: Iris) -> list[NamedGraph]:
     """The ontology, its alignments, the shapes and the reference concept schemes."""
-    from ingest.validate import load_shapes
+    from conformance.reference import load_shapes
 
     def turtle(path: Path) -> Graph:
         return Graph().parse(path, format="turtle")

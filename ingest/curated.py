@@ -20,7 +20,7 @@ from rdflib.namespace import RDF
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from ingest.manifest import Source, read_text
-from ingest.namespaces import DEFAULT_BASE, KIM, OA, Iris
+from kimdata.namespaces import DEFAULT_BASE, KIM, OA, Iris
 from ingest.provenance import Provenance, Span
 
 # A base directive would pin the file to one instance base; absolute IRIs under the default base would too.

@@ -20,7 +20,7 @@ from rdflib import Graph, URIRef
 from ingest.feed_reader import FeedError, read_feed, scan_versions
 from ingest.manifest import Source
 from ingest.model import StandardWriter, reference_from_occupation
-from ingest.namespaces import DCTERMS, FOAF, KIM, SCHEMA, XSD, Iris, slugify
+from kimdata.namespaces import DCTERMS, FOAF, KIM, SCHEMA, XSD, Iris, slugify
 from ingest.provenance import Pointer, Provenance
 from ingest.standard_page import status_slug
 

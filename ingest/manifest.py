@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MANIFEST = PACKAGE_ROOT / "sources" / "manifest.toml"
+from kimdata.paths import DEFAULT_MANIFEST
+
 
 KINDS = ("standard-page", "occupation-page", "curated-turtle", "feed-json")
 

@@ -10,7 +10,7 @@ import re
 
 from rdflib import Graph, Literal, URIRef
 
-from ingest.namespaces import (
+from kimdata.namespaces import (
     CEASN,
     DCTERMS,
     KIM,

@@ -19,7 +19,7 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from ingest.manifest import Source
 from ingest.model import StandardWriter, reference_from_occupation
-from ingest.namespaces import Iris
+from kimdata.namespaces import Iris
 from ingest.provenance import Provenance, Span
 from ingest.standard_page import status_slug
 from ingest.text import Line, ParseError, covering_span, lines_of

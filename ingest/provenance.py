@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from rdflib import Graph, Literal, URIRef
 
 from ingest.manifest import Source
-from ingest.namespaces import DCTERMS, FOAF, KIM, OA, PROV, RDF, RDFS, SH, XSD, Iris
+from kimdata.namespaces import DCTERMS, FOAF, KIM, OA, PROV, RDF, RDFS, SH, XSD, Iris
 
 PARSER_VERSION = "kimgraph-ingest 0.1.0"
 JSON_POINTER = URIRef("https://www.rfc-editor.org/rfc/rfc6901")

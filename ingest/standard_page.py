@@ -24,7 +24,7 @@ from rdflib.namespace import DCTERMS, XSD
 
 from ingest.manifest import Source
 from ingest.model import STATUSES, StandardWriter, reference_from_occupation
-from ingest.namespaces import KIM, Iris, slugify
+from kimdata.namespaces import KIM, Iris, slugify
 from ingest.provenance import Provenance, Span
 from ingest.text import Line, ParseError, covering_span, lines_of
 

@@ -5,7 +5,7 @@ the document's checksum; the second writes each standard's triples as N-Triples 
 and hands them to the store in batches. Oxigraph's bulk load releases the GIL, so a loader thread
 loads one batch while the main thread writes the next (and another thread writes the vocabulary
 graphs); a bounded queue keeps memory flat whatever the input size. Validation runs afterwards
-inside the store (ingest.fast_validate), never over an rdflib graph.
+inside the store (conformance.fast), never over an rdflib graph.
 """
 
 from __future__ import annotations
@@ -20,16 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kimdata.paths import SHAPES_DIR
 from ingest.build import ALIGNMENT, CONCEPTS, ONTOLOGY, SourceError, source_graphs, vocabulary_graphs
 from ingest.feed import FeedWriter, latest_versions
 from ingest.feed_reader import FeedError, read_feed, scan_versions
 from ingest.manifest import Source
-from ingest.namespaces import DEFAULT_BASE, Iris
+from kimdata.namespaces import DEFAULT_BASE, Iris
 from ingest.ntriples import NTriplesSink
-from sparql_api.store import Store, StoreError, build_atomically
+from store.embedded import Store
+from store.errors import StoreError
+from store.versions import build_atomically
 
 if TYPE_CHECKING:
-    from ingest.validate import Report
+    from conformance.reference import Report
 
 # Each on-disk bulk load writes and ingests its own SST files (~15 ms even for one triple) and later
 # compactions merge them: at 1M triples 100k-line batches cost ~1-2 s less CPU than 50k ones, and hold
@@ -187,7 +190,6 @@ def load_vocabulary(store: Store, iris: Iris) -> list[str]:
         for named in vocabulary_graphs(iris):
             staging.add_graph(str(named.iri), named.graph)
     else:
-        from ingest.validate import SHAPES_DIR
 
         files = {"ontology": [ONTOLOGY], "alignment": [ALIGNMENT], "shapes": sorted(SHAPES_DIR.glob("*.ttl"))}
         for name, paths in files.items():
@@ -203,8 +205,8 @@ def load_vocabulary(store: Store, iris: Iris) -> list[str]:
 
 def validate(store: Store, iris: Iris, data_graphs: list[str]):
     """Check the data graphs (with the concept schemes) inside the store with the fast engine."""
-    from ingest.fast_validate import check_store
-    from ingest.validate import load_shapes
+    from conformance.fast import check_store
+    from conformance.reference import load_shapes
 
     return check_store(store, load_shapes(iris.base), data_graphs + [str(iris.graph("concepts"))])
 
@@ -244,7 +246,7 @@ def build_stream(store_path: Path, files: Iterable[Path], iris: Iris, sources: I
         clock = time.perf_counter()
         result.report = validate(store, iris, list(result.written)) if check else None
         if result.report is None:
-            result.note = ("validation skipped: " + ("the in-store engine (ingest.fast_validate) is not installed"
+            result.note = ("validation skipped: " + ("the in-store engine (conformance.fast) is not installed"
                                                      if check else "--no-validate"))
         else:
             store.add_graph(str(iris.graph("validation")), result.report.graph)

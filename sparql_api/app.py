@@ -14,19 +14,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
-from ingest.namespaces import Iris
+from kimdata.namespaces import Iris
 from sparql_api import api_docs
 from sparql_api import search as search_index
 from sparql_api.editor import mount_static
 from sparql_api.errors import KimError, handle_error
 from sparql_api.observability import Metrics, ObservabilityMiddleware
 from sparql_api.openapi import finish
-from sparql_api.remote_store import RemoteStore
+from store.remote import RemoteStore
 from sparql_api.routes import (collections, graph_store, health, metrics, pages, publish, resources, search, service,
                                sparql, standards, validate, writes_enabled)
 from sparql_api.routes.queries_api import queries_router
 from sparql_api.settings import Settings
-from sparql_api.store import Store, open_store
+from store.connect import open_store
+from store.embedded import Store
 from sparql_api.workers import DataVersion, InlineRunner, QueryPool, RemoteRunner
 
 

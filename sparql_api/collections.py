@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from fastapi.concurrency import run_in_threadpool
 from rdflib.term import Node
 
-from ingest.namespaces import KIM, ORG, PREFIXES
+from kimdata.namespaces import KIM, ORG, PREFIXES
 from sparql_api import render
 from sparql_api.compact import load_context
 from sparql_api.errors import BadRequest, KimError
-from sparql_api.store import QuerySyntaxError
+from store.errors import QuerySyntaxError
 from sparql_api.workers import QueryAnswer, QueryJob
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"

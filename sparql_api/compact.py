@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-CONTEXT_PATH = Path(__file__).resolve().parent.parent / "ontology" / "context.jsonld"
+from kimdata.paths import CONTEXT_PATH
+
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING, XSD_INTEGER, XSD_BOOLEAN = XSD + "string", XSD + "integer", XSD + "boolean"

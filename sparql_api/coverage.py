@@ -15,10 +15,10 @@ from rdflib import Graph
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from ingest.namespaces import KIM, OA, PREFIXES, Iris
-from ingest.validate import SEVERITY_ORDER, Report, load_shapes
+from kimdata.namespaces import KIM, OA, PREFIXES, Iris
+from conformance.reference import SEVERITY_ORDER, Report, load_shapes
 from sparql_api.errors import BadRequest, ResourceNotFound
-from sparql_api.store import Store
+from store.embedded import Store
 
 REFERENCE = re.compile(r"^ST[0-9]{4}$")
 KSB_TYPES = ("knowledge", "skill", "behaviour")

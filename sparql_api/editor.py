@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from ingest.namespaces import Iris
+from kimdata.namespaces import Iris
 from sparql_api.html import content_security_policy, page_headers
 from sparql_api.named_queries import NamedQuery, bind, load_queries, with_values
 

@@ -153,7 +153,7 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         title = HTTPStatus(exc.status_code).phrase
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else ""
         return problem_response(exc.status_code, title, detail, instance, headers=exc.headers)
-    from sparql_api.remote_store import StoreTimeout, StoreUnavailable
+    from store.errors import StoreTimeout, StoreUnavailable
 
     if isinstance(exc, (StoreTimeout, StoreUnavailable)):
         return problem_response(503, "Store unavailable", "The SPARQL store behind this service did not answer.",

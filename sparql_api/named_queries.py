@@ -19,11 +19,12 @@ from urllib.parse import urlsplit
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from ingest.namespaces import DEFAULT_BASE, Iris
+from store.sparql_text import sparql_term
+from kimdata.namespaces import DEFAULT_BASE, Iris
+from kimdata.paths import QUERIES_DIR
 
 # a URIRef, not rdflib.namespace.XSD: doctest collection probes module globals and XSD warns
 XSD_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#integer")
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 PARAM_TYPES = ("iri", "code", "string", "integer")
 HEADER = re.compile(r"^#\+\s*(?P<key>[a-z]+)\s*:\s*(?P<value>.*?)\s*$")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -193,7 +194,7 @@ def with_values(query: NamedQuery, values: Mapping[str, Node]) -> str:
 def _sparql_term(term: Node) -> str:
     if isinstance(term, Literal) and term.datatype == XSD_INTEGER:
         return str(int(term))  # 200 reads better than "200"^^xsd:integer and means the same
-    return term.n3()
+    return sparql_term(term)
 
 
 def bind(query: NamedQuery, raw_values: Mapping[str, str]) -> dict[str, Node]:

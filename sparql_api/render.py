@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ingest.namespaces import PREFIXES
+from kimdata.namespaces import PREFIXES
 from sparql_api.errors import BadRequest, InvalidRdf, NotAcceptable, ResultTooLarge, UnsupportedMediaType
-from sparql_api.store import RDF_FORMATS, RESULT_FORMATS
+from store.terms import RDF_FORMATS, RESULT_FORMATS
 
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 PREFIX_TABLE: dict[str, str] = {

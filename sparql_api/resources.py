@@ -29,9 +29,9 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from ingest.namespaces import PREFIXES
+from kimdata.namespaces import PREFIXES
 from sparql_api.compact import Compactor, load_context
-from sparql_api.store import Store
+from store.embedded import Store
 
 # The summary of a linked resource: what a consumer needs to show a link to it. Only source documents
 # carry kim:attributionText and dcterms:license.

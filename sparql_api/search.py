@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from ingest.namespaces import PREFIXES
+from kimdata.namespaces import PREFIXES
 
 log = logging.getLogger("kimgraph.search")
 START, END = "\x02", "\x03"  # match markers inside FTS5 snippets; stripped from indexed text
@@ -289,7 +289,7 @@ def _hit(row, exact: bool) -> Hit:
 
 def serialized_index(path: str) -> tuple[bytes, int]:
     """The SQLite image of the index of the store at ``path`` and its number of documents (run in a child)."""
-    from sparql_api.store import Store
+    from store.embedded import Store
 
     index = SearchIndex.from_store(None, Store.open(Path(path), read_only=True))
     return index._connection.serialize(), index.size

@@ -1,4 +1,4 @@
-"""``kimgraph serve``: build the store when there is none, check that it opens, then serve it with uvicorn."""
+"""``kimgraph serve``: check that the store opens, then serve it with uvicorn."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from pathlib import Path
 
 import uvicorn
 
+from sparql_api.app import create_app
 from sparql_api.observability import configure_access_log
+from sparql_api.routes import writes_enabled
 from sparql_api.settings import Settings
+from store.connect import open_for_service
+from store.errors import StoreError
 
 log = logging.getLogger("kimgraph.server")
 
@@ -19,26 +23,14 @@ EXIT_STORE_UNUSABLE = 2
 def serve(settings: Settings, require_writable: bool = False) -> int:
     """Serve the store at ``settings.store`` on ``settings.host:settings.port``; the exit status.
 
-    The store is opened before the server starts, so a store that is missing and cannot be built,
-    unreadable, or (with ``require_writable``) locked or not writable ends the command with one line on
-    standard error. Without ``require_writable`` such a store is served read-only, with a warning.
+    The store is opened before the server starts, so a store that is unreadable or not a store, or (with
+    ``require_writable``) locked or not writable, ends the command with one line on standard error.
+    Without ``require_writable`` such a store is served read-only, with a warning.
     """
-    from sparql_api.app import create_app
-    from sparql_api.cli import main as kimgraph
-    from sparql_api.routes import writes_enabled
-    from sparql_api.store import StoreError, open_for_service, prepare_versions
-
     store = None
     if not settings.store_url:
-        path = Path(settings.store)
         try:
-            if not path.exists():
-                prepare_versions(path)
-                print(f"kimgraph serve: no store at {path}; building it first", flush=True)
-                status = kimgraph(["build", "--store", str(path)])
-                if status:
-                    return status
-            store = open_for_service(path, writes_enabled(settings), require_writable)
+            store = open_for_service(Path(settings.store), writes_enabled(settings), require_writable)
         except StoreError as e:
             print(f"kimgraph serve: error: {e}", file=sys.stderr)
             return EXIT_STORE_UNUSABLE

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ingest.namespaces import DEFAULT_BASE
+from kimdata.namespaces import DEFAULT_BASE
 
 
 class Settings(BaseSettings):

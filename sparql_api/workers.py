@@ -33,7 +33,8 @@ import anyio.to_thread
 
 from sparql_api import render
 from sparql_api.errors import ERRORS_BY_NAME, BadRequest, InvalidQuery, KimError, QueryTimeout, ServiceBusy
-from sparql_api.store import QuerySyntaxError, Store, StoreError
+from store.embedded import Store
+from store.errors import QuerySyntaxError, StoreError
 
 log = logging.getLogger("kimgraph.workers")
 START_TIMEOUT = 60.0
@@ -427,7 +428,7 @@ class RemoteRunner:
         self.store, self.timeout, self.on_timeout = store, timeout, on_timeout
 
     async def run(self, job: QueryJob) -> QueryAnswer:
-        from sparql_api.remote_store import StoreTimeout, StoreUnavailable
+        from store.errors import StoreTimeout, StoreUnavailable
 
         try:
             return await anyio.to_thread.run_sync(execute, self.store.with_timeout(self.timeout), job)

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from ingest.manifest import Source, load_manifest
-from ingest.namespaces import Iris
+from kimdata.namespaces import Iris
 from ingest.occupation_page import parse_occupation_page
 from ingest.standard_page import parse_standard_page
-from sparql_api.cli import main as kimgraph
-from sparql_api.store import Store
+from kimgraph.cli import main as kimgraph
+from store.embedded import Store
 
 DATA = Path(__file__).parent / "data"
 

@@ -24,7 +24,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from sparql_api.store import Store
+from store.embedded import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 # The W3C SPARQL 1.1 protocol suites (protocol/, graph-store-protocol/, ...): a copy in the repository
@@ -84,7 +84,7 @@ def running_server(store: Path, log: Path, **env: str) -> Iterator[str]:
     environment.update(env)
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sparql_api.cli", "serve", "--store", str(store),
+            [sys.executable, "-m", "kimgraph.cli", "serve", "--store", str(store),
              "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
         )
@@ -182,7 +182,7 @@ def write_server(request, built_store_path, tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def empty_write_server(request, tmp_path_factory) -> str:
     """A writable server over an empty store, for suites that DROP ALL."""
-    from sparql_api.store import build_atomically
+    from store.versions import build_atomically
 
     @contextmanager
     def start() -> Iterator[str]:

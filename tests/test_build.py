@@ -10,9 +10,9 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import PROV, RDF
 
 from ingest.manifest import DEFAULT_MANIFEST
-from ingest.namespaces import KIM
-from sparql_api.cli import main as kimgraph
-from sparql_api.store import Store
+from kimdata.namespaces import KIM
+from kimgraph.cli import main as kimgraph
+from store.embedded import Store
 
 SOURCE_IDS = {"57c36d939ff65b92", "90e2aad157d3105b", "73081f443c3f820b", "08ea021e16e92f40", "2671f4ff48c7fd80"}
 

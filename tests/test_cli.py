@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 import pytest
 from rdflib import Dataset, Graph
 
-from sparql_api.cli import main as kimgraph
+from kimgraph.cli import main as kimgraph
 
 COUNT_DUTIES = "PREFIX kim: <https://w3id.org/uk-kim/def#> SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a kim:Duty }"
 DUTY_2 = ("PREFIX kim: <https://w3id.org/uk-kim/def#> CONSTRUCT { ?d kim:mapsToKnowledge ?k } WHERE { "
@@ -111,7 +111,7 @@ def test_validate_unknown_graph_is_an_error(built_store_path, capsysbinary):
 
 
 def test_the_console_script_is_installed():
-    result = subprocess.run([sys.executable, "-m", "sparql_api.cli", "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "kimgraph.cli", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     for command in ("build", "validate", "query", "export", "serve"):
         assert command in result.stdout

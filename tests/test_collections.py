@@ -12,7 +12,7 @@ from pyld import jsonld
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from sparql_api.compact import CONTEXT_PATH
+from kimdata.paths import CONTEXT_PATH
 from tests.server import READ_ENV, _shared, copy_store, running_server
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"

@@ -6,7 +6,7 @@ import pytest
 
 from ingest.build import source_graphs, validation_input, vocabulary_graphs
 from ingest.manifest import load_manifest
-from ingest.validate import check
+from conformance.reference import check
 
 PARSED = {"57c36d939ff65b92", "90e2aad157d3105b"}
 UNMAPPED_KSBS = {"S1", "S2", "S5", "S6", "S8", "S9", "S10", "S15", "S19", "S25", "S27",

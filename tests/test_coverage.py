@@ -10,7 +10,7 @@ import httpx
 import pytest
 from rdflib import Graph, Namespace
 
-from sparql_api.store import Store
+from store.embedded import Store
 from tests.test_pages import pages_server  # noqa: F401  (the shared server fixture)
 
 # rdflib's own JSON-LD and N-Quads parsers use its deprecated ConjunctiveGraph internally.
@@ -209,7 +209,7 @@ def test_html_pages_escape_the_data():
 def test_conformance_without_a_stored_report_runs_the_shapes_afresh():
     from ingest.build import CONCEPTS
     from ingest.curated import parse_concepts
-    from ingest.namespaces import Iris
+    from kimdata.namespaces import Iris
 
     store = Store.in_memory()
     data = (Path(__file__).parent / "data" / "validate" / "conforming-standard.ttl").read_bytes()
@@ -223,7 +223,7 @@ def test_conformance_without_a_stored_report_runs_the_shapes_afresh():
 
 
 def test_conformance_report_is_only_about_its_own_standard():
-    from ingest.fast_validate import check_graph
+    from conformance.fast import check_graph
 
     store = Store.in_memory()
     conforming = (Path(__file__).parent / "data" / "validate" / "conforming-standard.ttl").read_bytes()

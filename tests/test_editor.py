@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from ingest.namespaces import Iris
+from kimdata.namespaces import Iris
 from sparql_api.editor import ASSETS_DIR, CSP, editor_config, editor_response, mount_static
 from sparql_api.named_queries import load_queries
 from sparql_api.settings import Settings

@@ -1,4 +1,4 @@
-"""The fast engine (ingest.fast_validate) against the reference (pyshacl): same findings, same report graph."""
+"""The fast engine (conformance.fast) against the reference (pyshacl): same findings, same report graph."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from ingest.build import source_graphs, validation_input, vocabulary_graphs
-from ingest.fast_validate import check_graph, check_store, compile_shapes, relabel_blank_nodes
+from conformance.fast import check_graph, check_store, compile_shapes, relabel_blank_nodes
 from ingest.manifest import load_manifest
-from ingest.namespaces import SH
-from ingest.validate import Report, ShapesError, check, load_shapes
-from sparql_api.cli import main as kimgraph
-from sparql_api.store import Store
+from kimdata.namespaces import SH
+from conformance.reference import Report, ShapesError, check, load_shapes
+from kimgraph.cli import main as kimgraph
+from store.embedded import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE_FILES = sorted((Path(__file__).parent / "data" / "shapes").glob("*.ttl"))

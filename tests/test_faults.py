@@ -24,11 +24,13 @@ import pyoxigraph as ox
 import pytest
 from rdflib import URIRef
 
-from sparql_api.cli import main as kimgraph_main
-from sparql_api.store import Store, StoreLocked, open_for_service
+from kimgraph.cli import main as kimgraph_main
+from store.connect import open_for_service
+from store.embedded import Store
+from store.errors import StoreLocked
 from tests.server import AUTH, ROOT, SERVER_PIDS, TOKEN, copy_store, running_server
 
-KIMGRAPH = [sys.executable, "-m", "sparql_api.cli"]
+KIMGRAPH = [sys.executable, "-m", "kimgraph.cli"]
 CORPUS = [sys.executable, str(ROOT / "bench" / "corpus.py")]
 BIG = "urn:test:faults:big"
 OLD, NEW = "urn:test:faults:old", "urn:test:faults:new"

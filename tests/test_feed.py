@@ -17,11 +17,11 @@ from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 from ingest.build import SourceError, parse_source, vocabulary_graphs
 from ingest.feed import parse_feed
 from ingest.manifest import Source
-from ingest.namespaces import CEASN, FOAF, KIM, KSB_MAPPING, OA, SCHEMA, Iris
+from kimdata.namespaces import CEASN, FOAF, KIM, KSB_MAPPING, OA, SCHEMA, Iris
 from ingest.provenance import JSON_POINTER
 from ingest.stream_build import load_vocabulary
-from sparql_api.cli import main as kimgraph
-from sparql_api.store import Store
+from kimgraph.cli import main as kimgraph
+from store.embedded import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FEED = Path(__file__).parent / "data" / "feed"
@@ -271,7 +271,7 @@ def test_files_with_an_explicit_manifest_add_its_sources(tmp_path, capsysbinary)
 
 def test_streaming_memory_does_not_grow_with_the_input(tmp_path):
     script = (
-        "import sys; from sparql_api.cli import main;"
+        "import sys; from kimgraph.cli import main;"
         "code = main(sys.argv[1:]);"
         "hwm = int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]);"
         "print(code, hwm)"

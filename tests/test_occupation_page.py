@@ -7,7 +7,7 @@ from rdflib import Literal
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from ingest.manifest import Source
-from ingest.namespaces import KIM, ORG, Iris
+from kimdata.namespaces import KIM, ORG, Iris
 from ingest.occupation_page import parse_occupation_page
 from ingest.text import ParseError
 from tests.conftest import DATA

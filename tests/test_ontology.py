@@ -6,7 +6,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from ingest.build import ALIGNMENT, ONTOLOGY
-from ingest.namespaces import KIM
+from kimdata.namespaces import KIM
 
 
 def local_terms(graph: Graph) -> set[URIRef]:

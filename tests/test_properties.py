@@ -17,7 +17,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from ingest.manifest import Source
-from ingest.namespaces import KIM, Iris
+from kimdata.namespaces import KIM, Iris
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
 from tests.conftest import DATA
@@ -25,7 +25,7 @@ from sparql_api.conneg import negotiate
 from sparql_api.coverage import graph_issues
 from sparql_api.errors import InvalidQuery, KimError, NotAcceptable
 from sparql_api.named_queries import NamedQuery, bind, load_queries
-from sparql_api.store import Store
+from store.embedded import Store
 from sparql_api.workers import QueryJob, execute
 
 PURE = settings(max_examples=200, deadline=None, derandomize=True, database=None)

@@ -11,7 +11,7 @@ import pytest
 from rdflib import Dataset, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 
-from ingest.validate import load_shapes
+from conformance.reference import load_shapes
 from tests.test_pages import pages_server  # noqa: F401  (the shared server fixture)
 
 # rdflib's own JSON-LD and N-Quads parsers use its deprecated ConjunctiveGraph internally.

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from sparql_api.named_queries import QUERIES_DIR, NamedQueryError, bind, load_queries, with_values
-from sparql_api.store import Store
+from kimdata.paths import QUERIES_DIR
+from sparql_api.named_queries import NamedQueryError, bind, load_queries, with_values
+from store.embedded import Store
 
 QUERIES = load_queries()
 HOSTILE = 'K1" } ; DROP ALL ; #'

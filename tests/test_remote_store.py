@@ -25,13 +25,17 @@ from rdflib.compare import isomorphic
 from ingest.build import source_graphs, vocabulary_graphs
 from ingest.manifest import load_manifest
 from sparql_api import render
-from sparql_api.cli import main as kimgraph
+from kimgraph.cli import main as kimgraph
 from sparql_api.named_queries import bind, load_queries
-from sparql_api.remote_store import (RemoteStore, RemoteStoreError, StoreTimeout, StoreUnavailable, bind_values,
-                                     build_remote)
+from store.errors import RemoteStoreError, StoreTimeout, StoreUnavailable
+from store.remote import RemoteStore, build_remote
+from store.sparql_text import bind_values
 from sparql_api.resources import resource_query
 from sparql_api.settings import Settings
-from sparql_api.store import QuerySyntaxError, Store, StoreError, open_store, to_rdflib
+from store.connect import open_store
+from store.embedded import Store
+from store.errors import QuerySyntaxError, StoreError
+from store.terms import to_rdflib
 from tests.server import (AUTH, READ_ENV, TOKEN, free_port, protocol_store, read_server,  # noqa: F401
                           running_server)
 

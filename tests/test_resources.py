@@ -17,9 +17,9 @@ from pyld import jsonld
 from rdflib import Graph
 from rdflib.compare import isomorphic, to_isomorphic
 
-from ingest.namespaces import DEFAULT_BASE
+from kimdata.namespaces import DEFAULT_BASE
 from sparql_api.resources import describe, rdf_bytes
-from sparql_api.store import Store
+from store.embedded import Store
 from tests.server import ROOT, TOKEN, _shared, copy_store, running_server
 
 ID = DEFAULT_BASE + "id/"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sparql_api.search import SearchIndex, index_for
-from sparql_api.store import Store
+from store.embedded import Store
 from sparql_api.workers import DataVersion
 from tests.test_collections import api_server  # noqa: F401  (the shared server)
 

@@ -1,4 +1,4 @@
-"""Tests of the conformance shapes (shapes/*.ttl) and of ingest.validate, the pyshacl wrapper."""
+"""Tests of the conformance shapes (shapes/*.ttl) and of conformance.reference, the pyshacl wrapper."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from ingest.namespaces import KIM, KIMSH, SH
-from ingest.validate import ShapesError, check, load_shapes
+from kimdata.namespaces import KIM, KIMSH, SH
+from conformance.reference import ShapesError, check, load_shapes
 
 CASES_DIR = Path(__file__).parent / "data" / "shapes"
 CASE_FILE = re.compile(r"^(?P<shape>.+)-(?P<kind>valid|invalid-\d{2})\.ttl$")

@@ -43,7 +43,7 @@ def test_w3c_protocol_query_case(client, case):
 
 def test_get_select_answers_json_by_default(client):
     response = client.get("/sparql", params={"query": SELECT}, headers={"Accept": ""})
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/sparql-results+json"
     assert len(response.json()["results"]["bindings"]) == 5
 

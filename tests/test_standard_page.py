@@ -9,7 +9,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from ingest.manifest import Source
-from ingest.namespaces import CEASN, KIM, KSB_MAPPING, OA, Iris
+from kimdata.namespaces import CEASN, KIM, KSB_MAPPING, OA, Iris
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
 from tests.conftest import DATA

@@ -13,9 +13,9 @@ from rdflib import Graph, Namespace
 from rdflib.compare import isomorphic
 
 from ingest.manifest import Source
-from ingest.namespaces import Iris
+from kimdata.namespaces import Iris
 from ingest.standard_page import parse_standard_page
-from ingest.validate import check
+from conformance.reference import check
 from tests.test_pages import pages_server  # noqa: F401  (the shared server fixture)
 
 # rdflib's own JSON-LD and N-Quads parsers use its deprecated ConjunctiveGraph internally.

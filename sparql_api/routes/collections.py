@@ -19,7 +19,7 @@ from rdflib import URIRef
 from rdflib.term import Node
 from starlette.responses import Response
 
-from ingest.namespaces import KSB_CLASSES, KIM, Iris
+from kimdata.namespaces import KSB_CLASSES, KIM, Iris
 from sparql_api import collections as c
 from sparql_api import caching, html, render
 from sparql_api.conneg import negotiate

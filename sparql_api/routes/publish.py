@@ -8,44 +8,24 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from fastapi import APIRouter, Request
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, VOID, XSD
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 from rdflib.term import Node
 from starlette.responses import Response
 
 from ingest.build import ALIGNMENT, ONTOLOGY
-from ingest.namespaces import KIM, KIMSH, OGL_V3, PREFIXES, SH
-from ingest.validate import _path_text as validate_path_text
+from kimdata.namespaces import KIMSH, OGL_V3, PREFIXES, SH
+from conformance.reference import _path_text as validate_path_text
 from sparql_api.caching import conditional
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import shapes_for
 from sparql_api.routes import base_url
-from sparql_api.routes.pages import (
-    HTML,
-    OGL_ATTRIBUTION,
-    PAGES_CSS_PATH,
-    RDF_OFFERS,
-    documented,
-    html_page,
-    rdf_response,
-    source_documents,
-)
+from sparql_api.catalogue import DUMPS, ONTOLOGY_IRI, dataset_graph, source_documents
+from sparql_api.responses import HTML, OGL_ATTRIBUTION, PAGES_CSS_PATH, RDF_OFFERS, documented, html_page, rdf_response
 
 router = APIRouter(tags=["Publishing"], default_response_class=Response)
 
 OFFERS = [*RDF_OFFERS[:1], HTML, *RDF_OFFERS[1:]]  # Turtle for clients that say nothing, HTML for browsers
-IANA = "https://www.iana.org/assignments/media-types/"
-SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
-OPENAPI = URIRef("https://spec.openapis.org/oas/v3.1.0")
-ONTOLOGY_IRI = URIRef(str(KIM).rstrip("#"))
-MIT = URIRef("https://opensource.org/licenses/MIT")
-DUMPS = (  # path, title, media type, W3C format
-    ("dump.trig", "TriG dump: every named graph", "application/trig", "http://www.w3.org/ns/formats/TriG"),
-    ("dump.nq", "N-Quads dump: every named graph", "application/n-quads", "http://www.w3.org/ns/formats/N-Quads"),
-    ("dump.jsonld", "JSON-LD dump: every named graph", "application/ld+json", "http://www.w3.org/ns/formats/JSON-LD"),
-)
-
-
 def _negotiate(request: Request) -> str:
     return negotiate(request.headers.get("accept"), OFFERS)
 
@@ -231,85 +211,6 @@ def shapes(request: Request) -> Response:
     return conditional(request, media, answer, "shapes", str(request.base_url), headers={"Vary": "Accept"})
 
 
-# ------------------------------------------------------------------ /dataset
-
-def dataset_graph(request: Request) -> Graph:
-    """DCAT: the dataset, its licence and attribution, one distribution per dump and the SPARQL service."""
-    root = base_url(request)
-    dataset = URIRef(root + "dataset")
-    endpoint = URIRef(root + "sparql")
-    service = URIRef(root + "sparql#service")  # the sd:Service of the service description
-    api = URIRef(root + "docs#api")
-    graph = Graph(bind_namespaces="none")
-    for prefix, namespace in (("dcat", DCAT), ("dcterms", DCTERMS), ("foaf", FOAF), ("rdfs", RDFS), ("xsd", XSD),
-                              ("kim", KIM)):
-        graph.bind(prefix, namespace)
-    add = graph.add
-    add((dataset, RDF.type, DCAT.Dataset))
-    add((dataset, DCTERMS.title, Literal("KIM Graph", lang="en")))
-    add((dataset, DCTERMS.description, Literal(
-        "The UK apprenticeship occupational standard for library, information and knowledge management "
-        "professionals (duties, knowledge, skills, behaviours and their mapping), the Government Knowledge & "
-        "Information Management profession, and the provenance of every fact, as linked data.", lang="en")))
-    add((dataset, DCTERMS.license, OGL_V3))
-    add((dataset, DCTERMS.rights, Literal(
-        OGL_ATTRIBUTION + " Facts taken from sources that are not openly licensed are cited to them; their text "
-        "is not republished.", lang="en")))
-    publisher = URIRef(root + "dataset#publisher")
-    add((dataset, DCTERMS.publisher, publisher))
-    add((publisher, RDF.type, FOAF.Agent))
-    add((publisher, FOAF.name, Literal("KIM Graph")))
-    add((dataset, DCAT.landingPage, URIRef(root)))
-    add((dataset, DCTERMS.conformsTo, ONTOLOGY_IRI))
-    add((dataset, RDFS.seeAlso, URIRef(root + ".well-known/void")))
-    for keyword in ("apprenticeship", "occupational standard", "knowledge management", "information management",
-                    "library", "skills"):
-        add((dataset, DCAT.keyword, Literal(keyword, lang="en")))
-    for source in source_documents(request.app.state.store):
-        node = URIRef(source["source"])
-        add((dataset, DCTERMS.source, node))
-        if source.get("title"):
-            add((node, DCTERMS.title, Literal(source["title"], lang="en")))
-        if source.get("license"):
-            add((node, DCTERMS.license, URIRef(source["license"])))
-        if source.get("rights"):
-            add((node, DCTERMS.rights, Literal(source["rights"], lang="en")))
-        if source.get("page"):
-            add((node, FOAF.page, URIRef(source["page"])))
-    for path, title, media, fmt in DUMPS:
-        distribution = URIRef(f"{root}dataset#{path.replace('.', '-')}")
-        add((dataset, DCAT.distribution, distribution))
-        add((distribution, RDF.type, DCAT.Distribution))
-        add((distribution, DCTERMS.title, Literal(title, lang="en")))
-        add((distribution, DCAT.downloadURL, URIRef(root + path)))
-        add((distribution, DCAT.accessURL, URIRef(root + path)))
-        add((distribution, DCAT.mediaType, URIRef(IANA + media)))
-        add((distribution, DCTERMS.format, URIRef(fmt)))
-        add((distribution, DCTERMS.license, OGL_V3))
-    sparql = URIRef(root + "dataset#sparql")
-    add((dataset, DCAT.distribution, sparql))
-    add((sparql, RDF.type, DCAT.Distribution))
-    add((sparql, DCTERMS.title, Literal("SPARQL 1.1 endpoint", lang="en")))
-    add((sparql, DCAT.accessURL, endpoint))
-    add((sparql, DCAT.accessService, service))
-    add((sparql, DCTERMS.license, OGL_V3))
-    add((service, RDF.type, DCAT.DataService))
-    add((service, DCTERMS.title, Literal("KIM Graph SPARQL endpoint", lang="en")))
-    add((service, DCAT.endpointURL, endpoint))
-    add((service, DCAT.endpointDescription, endpoint))
-    add((service, DCTERMS.conformsTo, SPARQL_PROTOCOL))
-    add((service, DCAT.servesDataset, dataset))
-    add((dataset, VOID.sparqlEndpoint, endpoint))
-    add((api, RDF.type, DCAT.DataService))
-    add((api, DCTERMS.title, Literal("KIM Graph linked-data API", lang="en")))
-    add((api, DCAT.endpointURL, URIRef(root)))
-    add((api, DCAT.endpointDescription, URIRef(root + "openapi.json")))
-    add((api, DCTERMS.conformsTo, OPENAPI))
-    add((api, DCAT.servesDataset, dataset))
-    graph.bind("void", VOID)
-    return graph
-
-
 @router.api_route(
     "/dataset", methods=["GET", "HEAD"], summary="DCAT description of the dataset",
     description="A `dcat:Dataset`: title, description, licence (Open Government Licence v3.0) with its attribution, "
@@ -326,7 +227,7 @@ def dataset(request: Request) -> Response:
 
     def answer() -> Response:
         if media != HTML:
-            return rdf_response(dataset_graph(request), media)
+            return rdf_response(dataset_graph(base_url(request), request.app.state.store), media)
         root = base_url(request)
         return html_page(request, "dataset.html", title="Dataset", dumps=[(root + p, t, m) for p, t, m, _ in DUMPS],
                          sources=source_documents(request.app.state.store), ogl=str(OGL_V3),

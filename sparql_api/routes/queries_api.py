@@ -17,7 +17,8 @@ from fastapi import APIRouter, Query, Request
 from rdflib.term import Node
 from starlette.responses import JSONResponse, Response
 
-from ingest.namespaces import Iris
+from store.sparql_text import query_form
+from kimdata.namespaces import Iris
 from sparql_api import collections as c
 from sparql_api import html, render
 from sparql_api.conneg import negotiate
@@ -26,7 +27,6 @@ from sparql_api.named_queries import NamedQuery, Param, bind, load_queries
 from sparql_api.openapi import content, problems
 from sparql_api.routes import base_url
 from sparql_api.routes.collections import cached, check_params, choose_format
-from sparql_api.routes.sparql import query_form, tokens
 
 # (media type, our format name) in our order of preference; the first is the default
 RESULT_OFFERS: tuple[tuple[str, str], ...] = (
@@ -53,7 +53,7 @@ PARAM_HELP = {
 
 
 def _offers(query: NamedQuery) -> tuple[tuple[str, str], ...]:
-    return GRAPH_OFFERS if query_form(tokens(query.text)) in ("CONSTRUCT", "DESCRIBE") else RESULT_OFFERS
+    return GRAPH_OFFERS if query_form(query.text) in ("CONSTRUCT", "DESCRIBE") else RESULT_OFFERS
 
 
 def _choose(request: Request, offers: tuple[tuple[str, str], ...], override: str | None) -> tuple[str, str]:
@@ -89,7 +89,7 @@ def describe(query: NamedQuery, iris: Iris | None = None) -> dict:
     return {
         "name": query.name,
         "summary": query.summary,
-        "form": query_form(tokens(query.text)),
+        "form": query_form(query.text),
         "parameters": [{"name": p.name, "type": p.type, "required": True, "example": examples.get(p.name)}
                        for p in query.params],
     }

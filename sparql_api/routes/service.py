@@ -6,7 +6,6 @@ https://www.w3.org/TR/sparql11-service-description/ and https://www.w3.org/TR/vo
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -14,67 +13,18 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from starlette.responses import Response
 
-from ingest.namespaces import KIM, OGL_V3, Iris
+from kimdata.namespaces import KIM, OGL_V3
 from sparql_api import render
 from sparql_api.conneg import negotiate
 from sparql_api.openapi import content, problems
 from sparql_api.routes import base_url, writes_enabled
+from sparql_api.statistics import stats_for
 
 router = APIRouter(tags=["Service"])
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 ENTAILMENT_SIMPLE = URIRef("http://www.w3.org/ns/entailment/Simple")
-EXAMPLE_STANDARD = "ST1337"
-
-
-@dataclass
-class Stats:
-    """Counts over the dataset, computed once per data version."""
-
-    triples: int = 0
-    entities: int = 0
-    objects: int = 0
-    graphs: dict[str, int] = field(default_factory=dict)
-    default_graph: int = 0
-    classes: dict[str, int] = field(default_factory=dict)
-    properties: dict[str, int] = field(default_factory=dict)
-    examples: list[str] = field(default_factory=list)
-
-
-def _count(rows, key: str = "n") -> int:
-    return int(rows[0][key]) if rows else 0
-
-
-def compute_stats(store, base_iri: str) -> Stats:
-    """VoID statistics: the default graph of every count is the union of the named graphs."""
-    stats = Stats(triples=len(store))
-    stats.entities = _count(store.select("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"))
-    stats.objects = _count(store.select("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"))
-    stats.graphs = {g: 0 for g in store.named_graphs()}
-    for row in store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
-        stats.graphs[str(row["g"])] = int(row["n"])
-    stats.default_graph = _count(store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", union_default=False))
-    for row in store.select("SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a ?c FILTER(isIRI(?c)) } GROUP BY ?c"):
-        stats.classes[str(row["c"])] = int(row["n"])
-    for row in store.select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"):
-        stats.properties[str(row["p"])] = int(row["n"])
-    example = str(Iris(base_iri).standard(EXAMPLE_STANDARD))
-    found = store.select(f"SELECT ?s WHERE {{ {{ BIND(<{example}> AS ?s) ?s ?p ?o }} UNION "
-                         f"{{ ?s a <{KIM.OccupationalStandard}> }} }} LIMIT 3")
-    stats.examples = list(dict.fromkeys(str(row["s"]) for row in found))
-    return stats
-
-
-def stats_for(request: Request) -> Stats:
-    """The cached statistics for the current data version (recomputed after a write)."""
-    state = request.app.state
-    version = state.version.value
-    cached = getattr(state, "stats", None)
-    if cached is None or cached[0] != version:
-        cached = (version, compute_stats(state.store, state.settings.base_iri))
-        state.stats = cached
-    return cached[1]
 
 
 def _urls(request: Request) -> tuple[URIRef, URIRef]:

@@ -5,8 +5,6 @@ https://www.w3.org/TR/sparql11-protocol/
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -21,7 +19,9 @@ from sparql_api.errors import (BadRequest, FederationRefused, InvalidQuery, KimE
 from sparql_api.routes import (absolute_iri, base_url, media_type, query_items, read_body, require_writer,
                                values)
 from sparql_api.routes.service import description_or_editor
-from sparql_api.store import QuerySyntaxError
+from store.errors import QuerySyntaxError
+from store.sparql_text import (NestingTooDeep, RemoteAccessRefused, Token, add_using, keywords, query_form,
+                               refuse_deep_nesting, refuse_remote, tokens)
 from sparql_api.workers import QueryJob, call_with_stack, shift_position
 
 router = APIRouter(tags=["SPARQL"])
@@ -30,38 +30,7 @@ FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 
-# ------------------------------------------------------------------ a small SPARQL lexer
-# pyoxigraph has no syntax tree in Python, so the checks below read tokens: keywords inside strings,
-# IRIs, comments, variables and prefixed names (ex:SERVICE) are never mistaken for the real ones.
-# Oxigraph does not decode \u escapes outside strings (checked), so neither does this lexer.
-# Each token is tried once per position, so no pattern may rescan what follows: a quote that opens no
-# complete string ends the lexing (the text cannot be SPARQL), and a prefixed name never starts inside
-# a run of name characters.
-_TOKENS = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<unclosed>["'].*)
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][\w\u00B7\u00C0-\uFFFF]+)
-  | (?P<pname>(?<![\w.\-\u00B7\u00C0-\uFFFF])(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?:(?:[\w\-:%.\u00B7\u00C0-\uFFFF]|\\.)*)
-  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<other>.)
-""", re.VERBOSE | re.DOTALL)
-FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 LONG_TEXT = 4_000  # characters from which a query is read in a thread
-MAX_NESTING = 64
-"""Deepest nesting of { }, ( ) and [ ] accepted: Oxigraph parses and plans queries recursively, so a few
-thousand levels overflow its stack (and nested collections take time exponential in their depth)."""
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    start: int
 
 
 async def read_tokens(text: str) -> list[Token]:
@@ -70,80 +39,15 @@ async def read_tokens(text: str) -> list[Token]:
     return tokens(text) if len(text) < LONG_TEXT else await run_in_threadpool(tokens, text)
 
 
-def tokens(text: str) -> list[Token]:
-    """The significant tokens of a query or update (no whitespace, no comments).
-
-    >>> [t.text for t in tokens('SELECT ?service { <urn:SERVICE> ex:SERVICE "SERVICE" } # SERVICE')]
-    ['SELECT', '?service', '{', '<urn:SERVICE>', 'ex:SERVICE', '"SERVICE"', '}']
-    """
-    return [Token(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text)
-            if m.lastgroup not in ("ws", "comment")]
-
-
-def keywords(found: list[Token]) -> set[str]:
-    """The upper-cased keywords (bare words) among the tokens."""
-    return {t.text.upper() for t in found if t.kind == "word"}
-
-
-def query_form(found: list[Token]) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first keyword after the prologue.
-
-    >>> query_form(tokens("PREFIX ex: <http://e/> # ASK\\nCONSTRUCT WHERE { ?s ?p ?o }"))
-    'CONSTRUCT'
-    """
-    for token in found:
-        if token.kind == "word" and token.text.upper() not in ("BASE", "PREFIX"):
-            return token.text.upper() if token.text.upper() in FORMS else None
-    return None
-
-
-def refuse_remote(found: list[Token]) -> None:
-    """SERVICE and LOAD make the server fetch a URL the caller chose: refused for every caller."""
-    used = keywords(found) & {"SERVICE", "LOAD"}
-    if used:
-        raise FederationRefused(f"{' and '.join(sorted(used))} would make this server fetch remote data; "
-                                "federated queries and LOAD are disabled on this endpoint")
-
-
-def refuse_deep_nesting(found: list[Token]) -> None:
-    """InvalidQuery when brackets nest deeper than MAX_NESTING.
-
-    >>> refuse_deep_nesting(tokens("ASK " + "{" * 65 + "}" * 65))
-    Traceback (most recent call last):
-    ...
-    sparql_api.errors.InvalidQuery: the query nests brackets more than 64 levels deep, the most accepted
-    """
-    depth = 0
-    for token in found:
-        if token.text in ("{", "(", "["):
-            depth += 1
-            if depth > MAX_NESTING:
-                raise InvalidQuery(f"the query nests brackets more than {MAX_NESTING} levels deep, the most accepted")
-        elif token.text in ("}", ")", "]"):
-            depth -= 1
-
-
-def add_using(text: str, found: list[Token], using: list[str], using_named: list[str]) -> str:
-    """Write protocol ``using-graph-uri``/``using-named-graph-uri`` into each DELETE/INSERT ... WHERE.
-
-    >>> add_using("INSERT { ?s a <urn:T> } WHERE { ?s ?p ?o }", tokens("INSERT { ?s a <urn:T> } WHERE { ?s ?p ?o }"),
-    ...           ["urn:g"], ["urn:n"])
-    'INSERT { ?s a <urn:T> } USING <urn:g> USING NAMED <urn:n> WHERE { ?s ?p ?o }'
-    """
-    clause = "".join(f"USING <{g}> " for g in using) + "".join(f"USING NAMED <{g}> " for g in using_named)
-    depth, cuts, previous = 0, [], None
-    for token in found:
-        if token.text == "{":
-            depth += 1
-        elif token.text == "}":
-            depth -= 1
-        elif depth == 0 and token.kind == "word" and token.text.upper() == "WHERE":
-            if not (previous and previous.kind == "word" and previous.text.upper() == "DELETE"):
-                cuts.append(token.start)  # DELETE WHERE takes no USING clause
-        previous = token
-    for cut in reversed(cuts):
-        text = text[:cut] + clause + text[cut:]
-    return text
+def check_text(found: list[Token]) -> None:
+    """Refuse SERVICE and LOAD (FederationRefused) and brackets nested too deep (InvalidQuery)."""
+    try:
+        refuse_remote(found)
+        refuse_deep_nesting(found)
+    except RemoteAccessRefused as e:
+        raise FederationRefused(str(e)) from None
+    except NestingTooDeep as e:
+        raise InvalidQuery(str(e)) from None
 
 
 # ------------------------------------------------------------------ routes
@@ -242,8 +146,7 @@ async def _query(request: Request, text: str, params: list[tuple[str, str]], too
     if len(text) > settings.max_query_length:
         raise too_long(f"the query is {len(text)} characters long; the most accepted is {settings.max_query_length}")
     found = await read_tokens(text)
-    refuse_remote(found)
-    refuse_deep_nesting(found)
+    check_text(found)
     form = query_form(found)
     results_media = graph_media = None
     if form in (None, "SELECT", "ASK"):
@@ -297,8 +200,7 @@ async def _update(request: Request, text: str, params: list[tuple[str, str]]) ->
         raise PayloadTooLarge(f"the update is {len(text)} characters long; "
                               f"the most accepted is {settings.max_query_length}")
     found = await read_tokens(text)
-    refuse_remote(found)
-    refuse_deep_nesting(found)
+    check_text(found)
     using = [absolute_iri(g, "using-graph-uri") for g in values(params, "using-graph-uri")]
     using_named = [absolute_iri(g, "using-named-graph-uri") for g in values(params, "using-named-graph-uri")]
     if using or using_named:

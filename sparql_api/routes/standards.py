@@ -2,7 +2,7 @@
 
 A standard's findings are read from the build's stored report (``{base}graph/validation``), restricted
 to the standard's focus nodes (itself, its duties, its KSBs) with one CONSTRUCT; a store without a
-stored report gets a fresh run of the shapes (ingest.fast_validate), once per data version. A
+stored report gets a fresh run of the shapes (conformance.fast), once per data version. A
 substituted ``?standard`` is not in scope inside a group that does not match it (a lone
 ``BIND(?standard AS ?focus)`` would leave ``?focus`` unbound and match every result), hence the type
 pattern before each BIND.
@@ -19,9 +19,9 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 from rdflib.term import Node
 from starlette.responses import Response
 
-from ingest.fast_validate import check_store, relabel_blank_nodes
-from ingest.namespaces import SH, Iris
-from ingest.validate import Report, to_report
+from conformance.fast import check_store, relabel_blank_nodes
+from kimdata.namespaces import SH, Iris
+from conformance.reference import Report, to_report
 from sparql_api.caching import conditional
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import (
@@ -37,8 +37,9 @@ from sparql_api.coverage import (
     stored_issues,
 )
 from sparql_api.errors import ResourceNotFound
-from sparql_api.store import Store, to_rdflib
-from sparql_api.routes.pages import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
+from store.embedded import Store
+from store.terms import to_rdflib
+from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
 
 router = APIRouter(tags=["Standards quality"], default_response_class=Response)
 

@@ -22,23 +22,24 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 from starlette.responses import Response
 
-from ingest.fast_validate import check_graph, relabel_blank_nodes
-from ingest.manifest import PACKAGE_ROOT, Source
-from ingest.namespaces import KIM, SH, Iris
+from conformance.fast import check_graph, relabel_blank_nodes
+from ingest.manifest import Source
+from kimdata.paths import CONTEXT_PATH
+from kimdata.namespaces import KIM, SH, Iris
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
-from ingest.validate import Report, ShapesError, check
+from conformance.reference import Report, ShapesError, check
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import Issue, graph_issues, grouped, report_json, shapes_for
 from sparql_api.errors import BadRequest, InvalidRdf, UnsupportedMediaType
 from sparql_api.render import refuse_hazards
 from sparql_api.routes import media_type, read_body
-from sparql_api.routes.pages import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
-from sparql_api.store import to_rdflib
+from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
+from store.terms import to_rdflib
 
 router = APIRouter(tags=["Validation"], default_response_class=Response)
 
-CONTEXT_FILE = PACKAGE_ROOT / "ontology" / "context.jsonld"
+CONTEXT_FILE = CONTEXT_PATH
 PLACEHOLDER_REFERENCE = "ST0000"
 REPORT_OFFERS = ["text/turtle", "application/ld+json", HTML, "application/json"]
 # Upload media types and what reads them; the form is the HTML page's own.

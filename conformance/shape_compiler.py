@@ -1,7 +1,7 @@
 """Compile SHACL shapes into one SPARQL SELECT per result-producing shape that returns its violations."""
 
 # The SHACL Core features and SHACL-SPARQL constraints our shapes use, read the way pyshacl (the
-# reference engine, run by ingest.validate.check) reads them: https://www.w3.org/TR/shacl/
+# reference engine, run by conformance.reference.check) reads them: https://www.w3.org/TR/shacl/
 # Anything else raises ShapesError: a constraint the fast engine skipped would be a finding lost.
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
-from ingest.namespaces import SH
-from ingest.shacl_sparql import SparqlPart, rewrite, term
-from ingest.shape_conditions import ALLOWED_SEVERITIES, MAX_DEPTH, TARGETS, Conditions, deactivated
-from ingest.validate import ShapesError
+from kimdata.namespaces import SH
+from conformance.shacl_sparql import SparqlPart, rewrite, term
+from conformance.shape_conditions import ALLOWED_SEVERITIES, MAX_DEPTH, TARGETS, Conditions, deactivated
+from conformance.reference import ShapesError
 
 __all__ = ["ALLOWED_SEVERITIES", "Branch", "CompiledShape", "compile_shapes"]
 

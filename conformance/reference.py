@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import pyshacl
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -19,9 +18,9 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from ingest.namespaces import DEFAULT_BASE, PREFIXES, SH
+from kimdata.paths import SHAPES_DIR
+from kimdata.namespaces import DEFAULT_BASE, PREFIXES, SH
 
-SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
 
 SEVERITY_ORDER = ("Violation", "Warning", "Info")
 _SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}

@@ -10,10 +10,14 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from ingest.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
-from ingest.namespaces import KIM, Iris
+from ingest.manifest import ManifestError, load_manifest
+from kimdata.paths import DEFAULT_MANIFEST
+from kimdata.namespaces import KIM, Iris
 from sparql_api.settings import Settings
-from sparql_api.store import RDF_FORMATS, RESULT_FORMATS, QuerySyntaxError, Store, StoreError, open_store
+from store.connect import open_store
+from store.embedded import Store
+from store.errors import QuerySyntaxError, StoreError
+from store.terms import RDF_FORMATS, RESULT_FORMATS
 
 EXIT_BAD_INPUT = 2
 EXIT_FINDINGS = 1
@@ -93,8 +97,8 @@ def run_build(args, settings: Settings) -> int:
     if args.batch is not None or args.no_validate:
         raise CommandError("--batch and --no-validate apply only when FILEs are given")
     from ingest.build import source_graphs, validation_input, vocabulary_graphs
-    from ingest.validate import check
-    from sparql_api.store import build_atomically, prepare_versions
+    from conformance.reference import check
+    from store.versions import build_atomically, prepare_versions
 
     started = time.perf_counter()
     if not settings.store_url:
@@ -105,7 +109,7 @@ def run_build(args, settings: Settings) -> int:
     report = check(validation_input(graphs))
     validated = time.perf_counter()
     if settings.store_url:  # a remote SPARQL store: each graph replaced (GSP PUT) once all parsed and validated
-        from sparql_api.remote_store import build_remote
+        from store.remote import build_remote
 
         remote = build_remote(open_store(settings), graphs + [(iris.graph("validation"), report.graph)],
                               prune=str(iris.graph("")))
@@ -182,8 +186,8 @@ def _data_graph(store: Store, iris: Iris, only: list[str] | None) -> Graph:
 
 
 def run_validate(args, settings: Settings) -> int:
-    from ingest.fast_validate import check_store, relabel_blank_nodes
-    from ingest.validate import Report, check
+    from conformance.fast import check_store, relabel_blank_nodes
+    from conformance.reference import Report, check
 
     iris = Iris(settings.base_iri)
     store = open_store(settings, read_only=True, path=args.store)
@@ -236,14 +240,27 @@ def run_export(args, settings: Settings) -> int:
 
 
 def run_serve(args, settings: Settings) -> int:
-    from sparql_api.server import serve
+    from sparql_api.server import EXIT_STORE_UNUSABLE, serve
+    from store.versions import prepare_versions
 
     overrides = {"store": args.store}
     if args.host:
         overrides["host"] = args.host
     if args.port:
         overrides["port"] = args.port
-    return serve(settings.model_copy(update=overrides), require_writable=args.require_writable)
+    settings = settings.model_copy(update=overrides)
+    path = Path(settings.store)
+    if not settings.store_url and not path.exists():
+        try:
+            prepare_versions(path)
+        except StoreError as e:
+            print(f"kimgraph serve: error: {e}", file=sys.stderr)
+            return EXIT_STORE_UNUSABLE
+        print(f"kimgraph serve: no store at {path}; building it first", flush=True)
+        status = main(["build", "--store", str(path)])
+        if status:
+            return status
+    return serve(settings, require_writable=args.require_writable)
 
 
 if __name__ == "__main__":

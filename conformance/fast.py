@@ -1,6 +1,6 @@
 """Fast conformance checking: the shapes compiled to SPARQL and run inside Oxigraph, with pyshacl's findings."""
 
-# pyshacl (ingest.validate.check) stays the reference; this engine must report the same results and
+# pyshacl (conformance.reference.check) stays the reference; this engine must report the same results and
 # build the same sh:ValidationReport graph (https://www.w3.org/TR/shacl/#validation-report), so
 # the report is assembled the way pyshacl assembles it: one blank node per result, and blank nodes
 # of the shapes graph (paths, nested shapes, sh:sparql constraints) copied in as pyshacl copies them.
@@ -18,10 +18,11 @@ from rdflib.graph import ConjunctiveGraph
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 from rdflib.term import Node
 
-from ingest.namespaces import SH
-from ingest.shape_compiler import ALLOWED_SEVERITIES, CompiledShape, compile_shapes
-from ingest.validate import Report, ShapesError, load_shapes, to_report
-from sparql_api.store import Store, to_rdflib
+from kimdata.namespaces import SH
+from conformance.shape_compiler import ALLOWED_SEVERITIES, CompiledShape, compile_shapes
+from conformance.reference import Report, ShapesError, load_shapes, to_report
+from store.embedded import Store
+from store.terms import to_rdflib
 
 __all__ = ["CompiledShape", "check_graph", "check_store", "compile_shapes", "relabel_blank_nodes"]
 
@@ -92,7 +93,7 @@ def check_graph(data: Graph | Dataset, shapes: Graph | None = None) -> Report:
         # Oxigraph stores every lexically valid xsd:int, xsd:byte, ... as xsd:integer: sh:datatype
         # and sh:value would then disagree with pyshacl, which sees the data as written.
         raise ValueError(f"the store would rewrite {', '.join(sorted(rewritten))} literals as xsd:integer; "
-                         "validate this graph with ingest.validate.check")
+                         "validate this graph with conformance.reference.check")
     store = Store.in_memory()
     store.load(union.serialize(format="nt", encoding="utf-8"), "ntriples", _CHECKED_GRAPH)
     return check_store(store, shapes)

@@ -34,20 +34,21 @@ pyoxigraph's substitutions behave (the variable is bound everywhere but inside s
 from __future__ import annotations
 
 import copy
-import re
 import time
-from dataclasses import dataclass
-from functools import lru_cache
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.term import Node
 
-from sparql_api.store import RDF_FORMATS, XSD_STRING, QuerySyntaxError, Store, StoreError, to_rdflib
+from store.embedded import Store
+from store.errors import QuerySyntaxError, RemoteStoreError, StoreError, StoreTimeout, StoreUnavailable
+from store.sparql_text import bind_values, query_form, sparql_term
+from store.terms import RDF_FORMATS, solution_rows, to_rdflib
 
 if TYPE_CHECKING:
     from sparql_api.settings import Settings
@@ -91,23 +92,6 @@ class Reply:
         text = self.body.decode("utf-8", errors="replace").strip()
         return (text[:limit] + " ...") if len(text) > limit else text or f"HTTP {self.status}"
 
-
-class StoreUnavailable(StoreError):
-    """The remote store cannot be reached, or answered with something that is not SPARQL."""
-
-
-class StoreTimeout(StoreError, TimeoutError):
-    """The remote store did not answer within the time allowed."""
-
-
-class RemoteStoreError(StoreError, RuntimeError):
-    """The remote store refused or failed a well-formed request (an update that changed nothing, ...).
-
-    A RuntimeError too, like pyoxigraph's own evaluation errors, so callers treat both alike.
-    """
-
-
-# ------------------------------------------------------------------ endpoints
 
 def _sibling(url: str, name: str) -> str | None:
     """``url`` with a last path segment ``query`` replaced by ``name`` (None when it is not ``query``).
@@ -166,186 +150,6 @@ def union_parameter(setting: str | None) -> tuple[str, str] | None:
         return None
     name, _, value = setting.strip().partition("=")
     return name, value
-
-
-# ------------------------------------------------------------------ binding values without pasting text
-
-_TOKENS = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][\w\u00B7\u00C0-\uFFFF]+)
-  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?:(?:[\w\-:%.\u00B7\u00C0-\uFFFF]|\\.)*)
-  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<other>.)
-""", re.VERBOSE | re.DOTALL)
-FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-# The IRIREF production of SPARQL 1.1 (no escapes needed or allowed inside <...>).
-_IRIREF = re.compile(r'^[^<>"{}|^`\\\x00-\x20]*$')
-_LANGTAG = re.compile(r"^[A-Za-z]+(?:-[A-Za-z0-9]+)*$")
-_VARNAME = re.compile(r"^\w+$")
-# SPARQL ECHAR escapes; every other character may stand as itself inside "...".
-_ECHAR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-
-
-def _tokens(text: str) -> list[tuple[str, str, int]]:
-    """(kind, text, start) of the significant tokens: no whitespace, no comments."""
-    return [(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text)
-            if m.lastgroup not in ("ws", "comment")]
-
-
-def query_form(text: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first keyword after the prologue.
-
-    >>> query_form('PREFIX ex: <http://e/> # SELECT\\nASK { ?s ex:p "CONSTRUCT" }')
-    'ASK'
-    """
-    for match in _TOKENS.finditer(text):  # stops at the form: the prologue is short, the query may not be
-        word = match.group().upper()
-        if match.lastgroup == "word" and word not in ("BASE", "PREFIX"):
-            return word if word in FORMS else None
-    return None
-
-
-def _iri(value: str) -> str:
-    if not _IRIREF.match(value):
-        raise ValueError(f"cannot bind {value!r}: it is not a valid IRI")
-    ox.NamedNode(value)  # an absolute IRI (RFC 3987), or ValueError, as the embedded store says
-    return f"<{value}>"
-
-
-def sparql_term(term: Node) -> str:
-    """One RDF term as SPARQL text, strictly: IRIs checked against IRIREF, literals escaped (ECHAR).
-
-    >>> sparql_term(Literal('K1" } ; DROP ALL ; #'))
-    '"K1\\\\" } ; DROP ALL ; #"'
-    >>> sparql_term(URIRef("http://e/a> } ; DROP ALL ; <x:"))
-    Traceback (most recent call last):
-    ...
-    ValueError: cannot bind 'http://e/a> } ; DROP ALL ; <x:': it is not a valid IRI
-    """
-    if isinstance(term, (ox.NamedNode, ox.BlankNode, ox.Literal)):
-        term = to_rdflib(term)
-    if isinstance(term, URIRef):
-        return _iri(str(term))
-    if isinstance(term, Literal):
-        lexical = '"' + "".join(_ECHAR.get(c, c) for c in str(term)) + '"'
-        if term.language:
-            if not _LANGTAG.match(term.language):
-                raise ValueError(f"cannot bind a literal with language tag {term.language!r}")
-            return f"{lexical}@{term.language}"
-        if term.datatype is not None and str(term.datatype) != XSD_STRING:
-            return f"{lexical}^^{_iri(str(term.datatype))}"
-        return lexical
-    if isinstance(term, BNode):
-        raise ValueError("a blank node cannot be bound in a query sent to a remote store: "
-                         "the SPARQL protocol has no way to name a stored blank node")
-    raise ValueError(f"cannot bind {term!r}: not an RDF term")
-
-
-def _matching(found: list, start: int) -> int:
-    """The index of the brace that closes the one opened at ``start``."""
-    depth = 0
-    for i in range(start, len(found)):
-        if found[i][1] == "{":
-            depth += 1
-        elif found[i][1] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-    raise QuerySyntaxError("unbalanced braces in the query")
-
-
-def _values_block(names: list[str], terms: dict[str, str]) -> str:
-    return f" VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(terms[n] for n in names)}) }}"
-
-
-def bind_values(sparql: str, substitutions: Mapping[str, Node]) -> str:
-    """The query with ``substitutions`` bound by VALUES blocks (terms serialised strictly, never pasted raw).
-
-    The WHERE group gets every binding; each nested group of the outer query (UNION branches, OPTIONAL,
-    MINUS, GRAPH, EXISTS) gets those it mentions, so its FILTERs see them as with pyoxigraph's
-    substitutions; subqueries are left alone, as there.
-
-    >>> print(bind_values('SELECT ?x ?o WHERE { { ?x ?p ?o } UNION { ?o ?p ?y } }', {"x": URIRef("http://e/a")}))
-    SELECT ?x ?o WHERE { VALUES (?x) { (<http://e/a>) } { VALUES (?x) { (<http://e/a>) } ?x ?p ?o } UNION { ?o ?p ?y } }
-    """
-    if not substitutions:
-        return sparql
-    for name in substitutions:
-        if not _VARNAME.match(name):
-            raise ValueError(f"{name!r} is not a SPARQL variable name")
-    terms = {name: sparql_term(value) for name, value in substitutions.items()}
-    inserts = _insertions(sparql, tuple(substitutions))
-    if inserts is None:  # no WHERE group: a trailing VALUES clause
-        return sparql.rstrip() + "\n" + _values_block(list(terms), terms).strip() + "\n"
-    for position, bound in inserts:  # from the end, so earlier positions stay valid
-        sparql = sparql[:position] + _values_block(list(bound), terms) + sparql[position:]
-    return sparql
-
-
-@lru_cache(maxsize=256)
-def _insertions(sparql: str, names: tuple[str, ...]) -> tuple[tuple[int, tuple[str, ...]], ...] | None:
-    """Where VALUES blocks go (last first) and which names each binds; None to append one at the end.
-
-    Cached: services run the same few query texts over and over, with other values.
-    """
-    found = _tokens(sparql)
-    form = next((i for i, (kind, word, _) in enumerate(found)
-                 if kind == "word" and word.upper() not in ("BASE", "PREFIX")), None)
-    if form is None or found[form][1].upper() not in FORMS:
-        raise ValueError("values can be bound only in a SELECT, ASK, CONSTRUCT or DESCRIBE query")
-    start = form + 1
-    if found[form][1].upper() == "CONSTRUCT":
-        if start < len(found) and found[start][1] == "{":
-            start = _matching(found, start) + 1  # the template
-        else:
-            start = len(found)  # CONSTRUCT WHERE { template }: no group to open
-    where, parens = None, 0
-    for i in range(start, len(found)):
-        text = found[i][1]
-        if text == "(":
-            parens += 1
-        elif text == ")":
-            parens -= 1
-        elif text == "{" and parens == 0:
-            where = i
-            break
-    if where is None:  # DESCRIBE <x> without WHERE, or the short CONSTRUCT form
-        if any(kind == "word" and word.upper() == "VALUES" for kind, word, _ in found[form:]):
-            raise ValueError("cannot bind values in a query that has no WHERE group and a VALUES clause")
-        return None
-    inserts: list[tuple[int, tuple[str, ...]]] = []
-    stack: list[tuple[str, int, set[str]]] = []  # (kind, position after "{", names mentioned)
-    values_next = False
-    for i in range(where, _matching(found, where) + 1):
-        kind, text, position = found[i]
-        opaque = any(frame[0] != "group" for frame in stack)
-        if text == "{":
-            if opaque:
-                stack.append(("inner", 0, set()))
-            elif values_next:
-                stack.append(("data", 0, set()))
-            elif i + 1 < len(found) and found[i + 1][0] == "word" and found[i + 1][1].upper() == "SELECT":
-                stack.append(("subquery", 0, set()))
-            else:
-                stack.append(("group", position + 1, set(names) if not stack else set()))
-            values_next = False
-        elif text == "}":
-            frame = stack.pop()
-            if frame[0] == "group" and frame[2]:
-                inserts.append((frame[1], tuple(n for n in names if n in frame[2])))
-        elif opaque:
-            continue
-        elif kind == "word" and text.upper() == "VALUES":
-            values_next = True
-        elif kind == "var" and text[1:] in names:
-            for frame in stack:
-                frame[2].add(text[1:])
-    return tuple(sorted(inserts, reverse=True))
 
 
 # ------------------------------------------------------------------ the store
@@ -493,12 +297,7 @@ class RemoteStore:
 
     def select(self, sparql: str, **kwargs) -> list[dict[str, Node]]:
         """Run a SELECT query and return its solutions as dicts of rdflib terms."""
-        solutions = self.query(sparql, **kwargs)
-        names = [v.value for v in solutions.variables]
-        return [
-            {name: to_rdflib(row[name]) for name in names if row[name] is not None}
-            for row in solutions
-        ]
+        return solution_rows(self.query(sparql, **kwargs))
 
     def named_graphs(self) -> list[str]:
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", union_default=False)
@@ -520,7 +319,7 @@ class RemoteStore:
                 raise StoreUnavailable(f"the graph store answered with {reply.media or 'no Content-Type'}, not RDF")
             return ox.serialize((q.triple for q in ox.parse(reply.body, GRAPH_MEDIA[reply.media])),
                                 format=ox.RdfFormat.N_TRIPLES)
-        pattern = "?s ?p ?o" if graph_iri is None else f"GRAPH {_iri(graph_iri)} {{ ?s ?p ?o }}"
+        pattern = "?s ?p ?o" if graph_iri is None else f"GRAPH {sparql_term(URIRef(graph_iri))} {{ ?s ?p ?o }}"
         triples = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}", union_default=False)
         return triples.serialize(format=ox.RdfFormat.N_TRIPLES)
 
@@ -574,7 +373,7 @@ class RemoteStore:
             if reply.status not in (200, 201, 204):
                 self._fail(reply, "graph")
             return
-        target = _iri(graph_iri)
+        target = sparql_term(URIRef(graph_iri))
         steps = [f"DROP SILENT GRAPH {target}"] if method == "PUT" else []
         steps.append(f"CREATE SILENT GRAPH {target}")
         if data.strip():  # N-Triples is valid inside INSERT DATA
@@ -626,5 +425,5 @@ def build_remote(store: RemoteStore, graphs: Iterable, *, prune: str | None = No
         built = {iri for iri, _ in payloads}
         stale = [g for g in store.named_graphs() if g.startswith(prune) and g not in built]
         if stale:
-            store.update(" ;\n".join(f"DROP SILENT GRAPH {_iri(g)}" for g in stale))
+            store.update(" ;\n".join(f"DROP SILENT GRAPH {sparql_term(URIRef(g))}" for g in stale))
     return store

@@ -1,0 +1,1 @@
+"""Curated facts with citations, and the reference concept schemes (package data)."""

@@ -1,0 +1,1 @@
+"""The kimgraph command line: build, validate, query, export, extract and serve."""

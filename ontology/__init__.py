@@ -1,0 +1,1 @@
+"""The KIM ontology and its JSON-LD context (package data)."""

@@ -1,0 +1,1 @@
+"""The named SPARQL queries, one .rq file each (package data)."""

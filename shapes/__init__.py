@@ -1,0 +1,1 @@
+"""The SHACL shapes, one file per target class (package data)."""

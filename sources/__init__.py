@@ -1,0 +1,1 @@
+"""The vendored source documents and the manifest that lists them (package data)."""

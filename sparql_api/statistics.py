@@ -1,0 +1,60 @@
+"""VoID statistics over the dataset, computed once per data version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from kimdata.namespaces import KIM, Iris
+
+EXAMPLE_STANDARD = "ST1337"
+
+
+@dataclass
+class Stats:
+    """Counts over the dataset, computed once per data version."""
+
+    triples: int = 0
+    entities: int = 0
+    objects: int = 0
+    graphs: dict[str, int] = field(default_factory=dict)
+    default_graph: int = 0
+    classes: dict[str, int] = field(default_factory=dict)
+    properties: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+
+def _count(rows, key: str = "n") -> int:
+    return int(rows[0][key]) if rows else 0
+
+
+def compute_stats(store, base_iri: str) -> Stats:
+    """VoID statistics: the default graph of every count is the union of the named graphs."""
+    stats = Stats(triples=len(store))
+    stats.entities = _count(store.select("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"))
+    stats.objects = _count(store.select("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"))
+    stats.graphs = {g: 0 for g in store.named_graphs()}
+    for row in store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
+        stats.graphs[str(row["g"])] = int(row["n"])
+    stats.default_graph = _count(store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", union_default=False))
+    for row in store.select("SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a ?c FILTER(isIRI(?c)) } GROUP BY ?c"):
+        stats.classes[str(row["c"])] = int(row["n"])
+    for row in store.select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"):
+        stats.properties[str(row["p"])] = int(row["n"])
+    example = str(Iris(base_iri).standard(EXAMPLE_STANDARD))
+    found = store.select(f"SELECT ?s WHERE {{ {{ BIND(<{example}> AS ?s) ?s ?p ?o }} UNION "
+                         f"{{ ?s a <{KIM.OccupationalStandard}> }} }} LIMIT 3")
+    stats.examples = list(dict.fromkeys(str(row["s"]) for row in found))
+    return stats
+
+
+def stats_for(request: Request) -> Stats:
+    """The cached statistics for the current data version (recomputed after a write)."""
+    state = request.app.state
+    version = state.version.value
+    cached = getattr(state, "stats", None)
+    if cached is None or cached[0] != version:
+        cached = (version, compute_stats(state.store, state.settings.base_iri))
+        state.stats = cached
+    return cached[1]
