@@ -268,7 +268,7 @@ def describe(store: Store, result: StreamBuild, seconds: float) -> str:
         SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a kim:OccupationalStandard }
     """)[0]["n"]
     lines = [
-        f"store: {len(store)} triples in {len(store.named_graphs())} named graphs; {standards} standards",
+        f"store: {store.triple_count()} triples in {len(store.named_graphs())} named graphs; {standards} standards",
         f"written: {result.triples} triples from {len(result.written)} sources",
         "extraction issues: " + (", ".join(f"{row['n']} {row['code']}" for row in issues) or "none"),
         result.note or "conformance: " + ", ".join(f"{n} {severity}" for severity, n in result.report.counts().items()),

@@ -162,7 +162,7 @@ def summary(store: Store, iris: Iris, report) -> str:
         ORDER BY ?code ?description
     """)
     lines = [
-        f"store: {len(store)} triples in {len(store.named_graphs())} named graphs",
+        f"store: {store.triple_count()} triples in {len(store.named_graphs())} named graphs",
         f"standards data: {counts['duties']} duties, {counts['ksbs']} KSBs, {counts['maps']} duty-KSB mapping pairs",
         f"extraction issues (gaps in the captured sources): {len(issues)}",
         *(f"  - {row['code']}: {row['description']}" for row in issues),

@@ -47,14 +47,14 @@ class StoreSize(Collector):
         self._lock = threading.Lock()
 
     def triples(self) -> int | None:
-        """The number of quads in the store, or None before the store is open."""
+        """The number of distinct triples in the store, or None before the store is open."""
         store = getattr(self.app.state, "store", None)
         if store is None:
             return None
         key = (build_id(self.app), data_version(self.app))
         with self._lock:  # one count at a time; concurrent scrapes wait for it rather than count again
             if self._counted is None or self._counted[0] != key:
-                self._counted = (key, len(store))
+                self._counted = (key, store.triple_count())
             return self._counted[1]
 
     def describe(self) -> Iterator[Metric]:

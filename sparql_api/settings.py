@@ -39,10 +39,11 @@ class Settings(BaseSettings):
     For a query URL not ending in ``query`` there is none unless set, and whole graphs are read with
     CONSTRUCT and written with SPARQL Update."""
 
-    store_union_param: str = "union-default-graph"
+    store_union_param: str = ""
     """``name`` or ``name=value`` sent with a query whose default graph must be the union of the named
-    graphs (Oxigraph server: ``union-default-graph``). Empty for stores whose default graph already is
-    the union: GraphDB, QLever, Fuseki with ``tdb2:unionDefaultGraph true``."""
+    graphs. Empty (the default) where the service keeps the store's default graph as the merge of the named
+    graphs, as it does on every store it writes (see store.merge); set it only for a store written by other
+    means whose default graph is not that merge."""
 
     write_token: SecretStr | None = None
     """Bearer token that authorises writes; with none configured the service is read-only."""

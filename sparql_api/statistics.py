@@ -19,7 +19,6 @@ class Stats:
     entities: int = 0
     objects: int = 0
     graphs: dict[str, int] = field(default_factory=dict)
-    default_graph: int = 0
     classes: dict[str, int] = field(default_factory=dict)
     properties: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
@@ -30,14 +29,13 @@ def _count(rows, key: str = "n") -> int:
 
 
 def compute_stats(store, base_iri: str) -> Stats:
-    """VoID statistics: the default graph of every count is the union of the named graphs."""
-    stats = Stats(triples=len(store))
+    """VoID statistics: the default graph of every count is the merge of the named graphs (each triple once)."""
+    stats = Stats(triples=store.triple_count())
     stats.entities = _count(store.select("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"))
     stats.objects = _count(store.select("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"))
     stats.graphs = {g: 0 for g in store.named_graphs()}
     for row in store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
         stats.graphs[str(row["g"])] = int(row["n"])
-    stats.default_graph = _count(store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", union_default=False))
     for row in store.select("SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a ?c FILTER(isIRI(?c)) } GROUP BY ?c"):
         stats.classes[str(row["c"])] = int(row["n"])
     for row in store.select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"):

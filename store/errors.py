@@ -24,6 +24,10 @@ class StoreNotWritable(StoreUnusable):
     """The store's directory, or the place for a new one, cannot be written by this process."""
 
 
+class DatasetTooLarge(ValueError):
+    """A query names several default graphs holding more triples than can be merged for one query."""
+
+
 class QuerySyntaxError(ValueError):
     """The SPARQL text does not parse; the message says where."""
 

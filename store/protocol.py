@@ -36,6 +36,9 @@ class KnowledgeStore(Protocol):
     def __len__(self) -> int:
         """The number of quads."""
 
+    def triple_count(self) -> int:
+        """The number of distinct triples of the default graph."""
+
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update as one transaction."""
 

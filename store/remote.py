@@ -20,10 +20,10 @@ KIM_STORE_GSP_URL  ``.../store`` (``query``      Fuseki ``/ds/data``; GraphDB
                    becomes ``store``)            ``/repositories/kim/rdf-graphs/service``; without
                                                  one, whole graphs are read with CONSTRUCT and
                                                  written with SPARQL Update
-KIM_STORE_UNION_   ``union-default-graph``       the name[=value] sent to make the default graph the
-PARAM                                            union of the named graphs; empty for stores whose
-                                                 default graph already is the union (GraphDB, QLever,
-                                                 Fuseki with ``tdb2:unionDefaultGraph true``)
+KIM_STORE_UNION_   (empty)                       the name[=value] sent to make the default graph the
+PARAM                                            union of the named graphs; empty where the service
+                                                 keeps the default graph as their merge, as it does on
+                                                 every store it writes (``store.merge``)
 =================  ============================  =====================================================
 
 Values are bound without pasting text: a ``VALUES`` block of strictly serialised terms opens the
@@ -47,6 +47,7 @@ from rdflib.term import Node
 
 from store.embedded import Store
 from store.errors import QuerySyntaxError, RemoteStoreError, StoreError, StoreTimeout, StoreUnavailable
+from store.merge import client_syntax_error, maintained, redirect, upkeep
 from store.sparql_text import bind_values, query_form, sparql_term
 from store.terms import RDF_FORMATS, solution_rows, to_rdflib
 
@@ -160,7 +161,7 @@ class RemoteStore:
     path = None  # nothing on this machine: no worker process can open it
 
     def __init__(self, query_url: str, update_url: str | None = None, gsp_url: str | None = None, *,
-                 union_param: str | None = "union-default-graph", read_only: bool = False,
+                 union_param: str | None = None, read_only: bool = False,
                  timeout: float = READ_TIMEOUT, client: httpx.Client | None = None):
         self.query_url, self.update_url, self.gsp_url = endpoints(query_url, update_url, gsp_url)
         self.union = union_parameter(union_param)
@@ -349,6 +350,11 @@ class RemoteStore:
                            union_default=False)
         return int(rows[0]["n"]) if rows else 0
 
+    def triple_count(self) -> int:
+        """The number of triples of the default graph as the store serves it (with the union parameter)."""
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return int(rows[0]["n"]) if rows else 0
+
     # ------------------------------------------------------------------ writing
 
     def _writable(self) -> None:
@@ -356,8 +362,15 @@ class RemoteStore:
             raise StoreError("the store is open read-only")
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL Update (one request: Oxigraph and Fuseki apply it as one transaction)."""
+        """Run a SPARQL Update and the upkeep of the merged default graph (one request: Oxigraph and Fuseki
+        apply it as one transaction)."""
         self._writable()
+        try:
+            self._post_update(maintained(redirect(sparql)))
+        except QuerySyntaxError as e:
+            raise QuerySyntaxError(client_syntax_error(sparql, str(e))) from None
+
+    def _post_update(self, sparql: str) -> None:
         reply = self._send("POST", self.update_url, timeout=max(self.timeout, WRITE_TIMEOUT),
                            content=sparql.encode("utf-8"),
                            headers={"Content-Type": "application/sparql-update; charset=utf-8"})
@@ -368,10 +381,14 @@ class RemoteStore:
         """POST (add) or PUT (replace) N-Triples into one named graph, by the graph store or by an update."""
         self._writable()
         if self.gsp_url is not None:
+            # the graph store writes the graph; updates before and after it keep the merge (three requests)
+            before, after = upkeep(frozenset({graph_iri}))
+            self._post_update(" ;\n".join(before))
             reply = self._send(method, self.gsp_url, timeout=max(self.timeout, WRITE_TIMEOUT),
                                params={"graph": graph_iri}, content=data, headers={"Content-Type": N_TRIPLES})
             if reply.status not in (200, 201, 204):
                 self._fail(reply, "graph")
+            self._post_update(" ;\n".join(after))
             return
         target = sparql_term(URIRef(graph_iri))
         steps = [f"DROP SILENT GRAPH {target}"] if method == "PUT" else []

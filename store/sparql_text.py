@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -292,3 +293,93 @@ def _insertions(sparql: str, names: tuple[str, ...]) -> tuple[tuple[int, tuple[s
             for frame in stack:
                 frame[2].add(text[1:])
     return tuple(sorted(inserts, reverse=True))
+
+
+# ------------------------------------------------------------------ the dataset a query names
+
+@dataclass(frozen=True)
+class DatasetClauses:
+    """The IRIs of a query's FROM (default) and FROM NAMED (named) clauses, resolved."""
+
+    default: tuple[str, ...]
+    named: tuple[str, ...]
+
+
+def dataset_clauses(text: str) -> DatasetClauses | None:
+    """A query's FROM and FROM NAMED graphs, with BASE and PREFIX applied; None when it has no FROM clause
+    or names a graph that cannot be resolved here (Oxigraph then reports it).
+
+    >>> dataset_clauses("BASE <http://e/> PREFIX g: <http://e/g/> SELECT * FROM <a> FROM g:b FROM NAMED <c> { ?s ?p ?o }")
+    DatasetClauses(default=('http://e/a', 'http://e/g/b'), named=('http://e/c',))
+    >>> dataset_clauses('SELECT * { GRAPH ?g { ?s <urn:from> "FROM <x>" } }') is None
+    True
+    """
+    found = tokens(text)
+    names = prologue(found)
+    i = names.end
+    default: list[str] = []
+    named: list[str] = []
+    depth = 0
+    for j in range(i, len(found)):  # FROM stands at depth 0 only: subqueries take no dataset clause
+        token = found[j]
+        if token.text in ("{", "(", "["):
+            depth += 1
+        elif token.text in ("}", ")", "]"):
+            depth -= 1
+        elif depth == 0 and token.kind == "word" and token.text.upper() == "FROM":
+            k = j + 1
+            into = default
+            if k < len(found) and found[k].kind == "word" and found[k].text.upper() == "NAMED":
+                into, k = named, k + 1
+            iri = names.iri(found[k]) if k < len(found) else None
+            if iri is None:
+                return None
+            into.append(iri)
+    if not default and not named:
+        return None
+    return DatasetClauses(tuple(dict.fromkeys(default)), tuple(dict.fromkeys(named)))
+
+
+@dataclass(frozen=True)
+class Prologue:
+    """A query's or update's leading BASE and PREFIX declarations, and the index of the token after them."""
+
+    prefixes: dict[str, str]
+    base: str | None
+    end: int
+
+    def iri(self, token: Token) -> str | None:
+        """The absolute IRI an IRI or prefixed-name token stands for; None for anything else or an unknown prefix."""
+        if token.kind == "iri":
+            return _resolve(token.text[1:-1], self.base)
+        if token.kind == "pname":
+            prefix, _, local = token.text.partition(":")
+            if prefix in self.prefixes:
+                return self.prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+        return None
+
+
+def prologue(found: list[Token]) -> Prologue:
+    """The declarations that open ``found``.
+
+    >>> prologue(tokens("BASE <http://e/> PREFIX g: <g/> ASK {}"))
+    Prologue(prefixes={'g': 'http://e/g/'}, base='http://e/', end=5)
+    """
+    prefixes: dict[str, str] = {}
+    base: str | None = None
+    i = 0
+    while i < len(found):
+        word = found[i].text.upper() if found[i].kind == "word" else None
+        if word == "BASE" and i + 1 < len(found) and found[i + 1].kind == "iri":
+            base = _resolve(found[i + 1].text[1:-1], base)
+            i += 2
+        elif word == "PREFIX" and i + 2 < len(found) and found[i + 1].kind == "pname" and found[i + 2].kind == "iri":
+            prefixes[found[i + 1].text[:-1]] = _resolve(found[i + 2].text[1:-1], base)
+            i += 3
+        else:
+            break
+    return Prologue(prefixes, base, i)
+
+
+def _resolve(iri: str, base: str | None) -> str:
+    return urljoin(base, iri) if base else iri

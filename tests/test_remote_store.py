@@ -159,8 +159,8 @@ def test_settings_read_the_store_urls_from_the_environment(monkeypatch):
 
 def test_oxigraph_endpoints_are_derived_from_the_query_url():
     store = RemoteStore("http://h:7878/query")
-    assert (store.update_url, store.gsp_url, store.union) == (
-        "http://h:7878/update", "http://h:7878/store", ("union-default-graph", ""))
+    assert (store.update_url, store.gsp_url, store.union) == ("http://h:7878/update", "http://h:7878/store", None)
+    assert RemoteStore("http://h:7878/query", union_param="union-default-graph").union == ("union-default-graph", "")
 
 
 def test_empty_store_url_means_the_embedded_store(monkeypatch, built_store_path):
@@ -239,7 +239,9 @@ def test_named_query_unbound_matches(remote, embedded, name):
 AD_HOC = [
     ("select", "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p", {}),
     ("select-graphs", "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", {}),
-    ("real-default-graph-is-empty", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"union_default": False}),
+    ("default-graph-is-the-merge", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"union_default": False}),
+    ("count-is-distinct", f"PREFIX kim: <{KIM}> SELECT ?d (COUNT(?k) AS ?n) (COUNT(DISTINCT ?k) AS ?m) "
+                          "WHERE { ?d kim:mapsToKnowledge ?k } GROUP BY ?d", {}),
     ("from", "SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/uk-kim/graph/ontology> WHERE { ?s ?p ?o }",
      {"union_default": False}),
     ("default-graphs", "SELECT ?s WHERE { ?s a ?c }", {"default_graphs": ["https://w3id.org/uk-kim/graph/concepts"]}),
