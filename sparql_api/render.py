@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from kimdata.namespaces import PREFIXES
 from sparql_api.errors import BadRequest, InvalidRdf, NotAcceptable, ResultTooLarge, UnsupportedMediaType
-from store.terms import RDF_FORMATS, RESULT_FORMATS
+from store.terms import RDF_FORMATS, RESULT_FORMATS, is_graph  # noqa: F401  (callers use render.is_graph)
 
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 PREFIX_TABLE: dict[str, str] = {
@@ -144,11 +144,6 @@ def _limited(serialize, lines: int, most: int, what: str) -> bytes:
                                  "narrow the query or add a LIMIT") from None
         raise
     return writer.buffer.getvalue()
-
-
-def is_graph(result) -> bool:
-    """Whether a query result is triples (CONSTRUCT, DESCRIBE) rather than solutions or a boolean."""
-    return isinstance(result, ox.QueryTriples)
 
 
 def serialize_result(result, fmt: str, max_rows: int) -> bytes:

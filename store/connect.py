@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from store.embedded import Store
 from store.errors import StoreLocked, StoreNotWritable
-from store.remote import RemoteStore
+from store.remote import RemoteSettings, RemoteStore
 
-if TYPE_CHECKING:
-    from sparql_api.settings import Settings
+
+class StoreSettings(RemoteSettings):
+    """What opening a store reads of the service's settings."""
+
+    store: Path
 
 
 def open_for_service(path: Path, writable: bool, require_writable: bool = False) -> Store:
@@ -32,7 +34,7 @@ def open_for_service(path: Path, writable: bool, require_writable: bool = False)
         return store
 
 
-def open_store(settings: Settings, read_only: bool = False, path: Path | None = None) -> Store | RemoteStore:
+def open_store(settings: StoreSettings, read_only: bool = False, path: Path | None = None) -> Store | RemoteStore:
     """The store the settings name: the remote SPARQL store at ``store_url`` when one is set, else the
     embedded store at ``path`` (default ``settings.store``)."""
     if settings.store_url:

@@ -71,12 +71,12 @@ class Store:
     ):
         """Run a SPARQL query; the default graph is the merge of the named graphs unless graphs are given.
 
-        The stored default graph is that merge, so ``union_default`` only says whether the query's own FROM
-        clauses apply (False) or are overridden (True, the default graph). Several default graphs, given
-        here or in FROM clauses, are merged into a temporary store first, since Oxigraph would repeat a
-        triple each of them holds; DatasetTooLarge when they hold more than MAX_MERGED_TRIPLES.
+        The stored default graph is that merge, so ``union_default`` changes nothing here (a remote store
+        may need it). Several default graphs, given here or in the query's FROM clauses, are merged into a
+        temporary store first, since Oxigraph would repeat a triple each of them holds; DatasetTooLarge
+        when they hold more than MAX_MERGED_TRIPLES.
         """
-        if default_graphs is None and not union_default:
+        if default_graphs is None and "FROM" in sparql.upper():  # the query's own dataset applies
             clauses = dataset_clauses(sparql)
             if clauses is not None and len(clauses.default) > 1:
                 default_graphs, named_graphs = clauses.default, clauses.named

@@ -37,7 +37,7 @@ import copy
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -51,8 +51,15 @@ from store.merge import client_syntax_error, maintained, redirect, upkeep
 from store.sparql_text import bind_values, query_form, sparql_term
 from store.terms import RDF_FORMATS, solution_rows, to_rdflib
 
-if TYPE_CHECKING:
-    from sparql_api.settings import Settings
+
+
+class RemoteSettings(Protocol):
+    """What the remote store reads of the service's settings (``sparql_api.settings.Settings``)."""
+
+    store_url: str | None
+    store_update_url: str | None
+    store_gsp_url: str | None
+    store_union_param: str | None
 
 SPARQL_RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -174,7 +181,7 @@ class RemoteStore:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, read_only: bool = False, check: bool = True) -> RemoteStore:
+    def from_settings(cls, settings: RemoteSettings, read_only: bool = False, check: bool = True) -> RemoteStore:
         """The store ``settings.store_url`` names; with ``check``, StoreUnavailable unless it answers now."""
         store = cls(settings.store_url, settings.store_update_url, settings.store_gsp_url,
                     union_param=settings.store_union_param, read_only=read_only)

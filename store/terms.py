@@ -58,6 +58,11 @@ def to_rdflib(term) -> Node | None:
 
 
 
+def is_graph(result) -> bool:
+    """Whether a query result is triples (CONSTRUCT, DESCRIBE) rather than solutions or a boolean."""
+    return isinstance(result, ox.QueryTriples)
+
+
 def solution_rows(solutions) -> list[dict[str, Node]]:
     """A SELECT's solutions as dicts of rdflib terms, unbound variables left out."""
     names = [v.value for v in solutions.variables]
