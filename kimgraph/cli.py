@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import Graph
 
 from ingest.manifest import ManifestError, load_manifest
@@ -17,7 +16,7 @@ from sparql_api.settings import Settings
 from store.connect import open_store
 from store.embedded import Store
 from store.errors import QuerySyntaxError, StoreError
-from store.terms import RDF_FORMATS, RESULT_FORMATS
+from store.terms import RDF_FORMATS, RESULT_FORMATS, is_graph
 
 EXIT_BAD_INPUT = 2
 EXIT_FINDINGS = 1
@@ -219,7 +218,7 @@ def run_query(args, settings: Settings) -> int:
     text = args.query if args.file is None else args.file.read_text(encoding="utf-8")
     store = open_store(settings, read_only=True, path=args.store)
     result = store.query(text)
-    if isinstance(result, ox.QueryTriples):
+    if is_graph(result):
         fmt = args.format or "turtle"
         if fmt not in RDF_FORMATS:
             raise CommandError(f"a CONSTRUCT or DESCRIBE result cannot be written as {fmt}")

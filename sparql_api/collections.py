@@ -30,6 +30,7 @@ from sparql_api import render
 from sparql_api.compact import load_context
 from sparql_api.errors import BadRequest, KimError
 from store.errors import QuerySyntaxError
+from store.terms import is_graph
 from sparql_api.workers import QueryAnswer, QueryJob
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
@@ -306,7 +307,7 @@ def _execute_bound(store, sparql: str, substitutions: dict[str, Node], results_f
         raise KimError(f"a built-in query does not parse: {e}") from e
     except ValueError as e:
         raise BadRequest(str(e)) from None
-    kind = "graph" if render.is_graph(result) else "results"
+    kind = "graph" if is_graph(result) else "results"
     fmt = graph_format if kind == "graph" else results_format
     if fmt is None:
         raise render.not_acceptable(kind)

@@ -146,11 +146,6 @@ def _limited(serialize, lines: int, most: int, what: str) -> bytes:
     return writer.buffer.getvalue()
 
 
-def is_graph(result) -> bool:
-    """Whether a query result is triples (CONSTRUCT, DESCRIBE) rather than solutions or a boolean."""
-    return isinstance(result, ox.QueryTriples)
-
-
 def serialize_result(result, fmt: str, max_rows: int) -> bytes:
     """A query result (solutions, boolean or triples) in format ``fmt``, refusing more than ``max_rows``."""
     if isinstance(result, ox.QueryBoolean):

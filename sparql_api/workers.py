@@ -35,6 +35,7 @@ from sparql_api import render
 from sparql_api.errors import ERRORS_BY_NAME, BadRequest, InvalidQuery, KimError, QueryTimeout, ServiceBusy
 from store.embedded import Store
 from store.errors import QuerySyntaxError, StoreError
+from store.terms import is_graph
 
 log = logging.getLogger("kimgraph.workers")
 START_TIMEOUT = 60.0
@@ -86,7 +87,7 @@ def execute(store: Store, job: QueryJob) -> QueryAnswer:
         raise InvalidQuery(shift_position(str(e))) from None
     except ValueError as e:
         raise BadRequest(str(e)) from None
-    kind = "graph" if render.is_graph(result) else "results"
+    kind = "graph" if is_graph(result) else "results"
     fmt = job.graph_format if kind == "graph" else job.results_format
     if fmt is None:
         raise render.not_acceptable(kind)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from store.embedded import Store
 from store.errors import StoreLocked, StoreNotWritable
+from store.protocol import StoreSettings
 from store.remote import RemoteStore
-
-if TYPE_CHECKING:
-    from sparql_api.settings import Settings
 
 
 def open_for_service(path: Path, writable: bool, require_writable: bool = False) -> Store:
@@ -32,12 +29,10 @@ def open_for_service(path: Path, writable: bool, require_writable: bool = False)
         return store
 
 
-def open_store(settings: Settings, read_only: bool = False, path: Path | None = None) -> Store | RemoteStore:
+def open_store(settings: StoreSettings, read_only: bool = False, path: Path | None = None) -> Store | RemoteStore:
     """The store the settings name: the remote SPARQL store at ``store_url`` when one is set, else the
     embedded store at ``path`` (default ``settings.store``)."""
     if settings.store_url:
-        from store.remote import RemoteStore
-
         return RemoteStore.from_settings(settings, read_only=read_only)
     return Store.open(settings.store if path is None else path, read_only=read_only)
 

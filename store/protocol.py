@@ -10,6 +10,16 @@ from rdflib import Graph
 from rdflib.term import Node
 
 
+class StoreSettings(Protocol):
+    """What opening a store reads from the settings (``sparql_api.settings.Settings`` has it all)."""
+
+    store: Path
+    store_url: str | None
+    store_update_url: str | None
+    store_gsp_url: str | None
+    store_union_param: str
+
+
 @runtime_checkable
 class KnowledgeStore(Protocol):
     """A SPARQL 1.1 dataset: queried, read graph by graph, written by updates and bulk loads."""

@@ -37,7 +37,6 @@ import copy
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -47,11 +46,9 @@ from rdflib.term import Node
 
 from store.embedded import Store
 from store.errors import QuerySyntaxError, RemoteStoreError, StoreError, StoreTimeout, StoreUnavailable
+from store.protocol import StoreSettings
 from store.sparql_text import bind_values, query_form, sparql_term
 from store.terms import RDF_FORMATS, solution_rows, to_rdflib
-
-if TYPE_CHECKING:
-    from sparql_api.settings import Settings
 
 SPARQL_RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -173,7 +170,7 @@ class RemoteStore:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, read_only: bool = False, check: bool = True) -> RemoteStore:
+    def from_settings(cls, settings: StoreSettings, read_only: bool = False, check: bool = True) -> RemoteStore:
         """The store ``settings.store_url`` names; with ``check``, StoreUnavailable unless it answers now."""
         store = cls(settings.store_url, settings.store_update_url, settings.store_gsp_url,
                     union_param=settings.store_union_param, read_only=read_only)

@@ -56,6 +56,9 @@ def to_rdflib(term) -> Node | None:
     raise TypeError(f"cannot convert {term!r}")
 
 
+def is_graph(result) -> bool:
+    """Whether a query result is triples (CONSTRUCT, DESCRIBE) rather than solutions or a boolean."""
+    return isinstance(result, ox.QueryTriples)
 
 
 def solution_rows(solutions) -> list[dict[str, Node]]:
