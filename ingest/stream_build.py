@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conformance.fast import check_store
+from conformance.reference import load_shapes
 from kimdata.paths import SHAPES_DIR
 from ingest.build import ALIGNMENT, CONCEPTS, ONTOLOGY, SourceError, source_graphs, vocabulary_graphs
 from ingest.feed import FeedWriter, latest_versions
@@ -205,9 +207,6 @@ def load_vocabulary(store: Store, iris: Iris) -> list[str]:
 
 def validate(store: Store, iris: Iris, data_graphs: list[str]):
     """Check the data graphs (with the concept schemes) inside the store with the fast engine."""
-    from conformance.fast import check_store
-    from conformance.reference import load_shapes
-
     return check_store(store, load_shapes(iris.base), data_graphs + [str(iris.graph("concepts"))])
 
 

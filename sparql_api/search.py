@@ -40,6 +40,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from kimdata.namespaces import PREFIXES
+from store.embedded import Store
 
 log = logging.getLogger("kimgraph.search")
 START, END = "\x02", "\x03"  # match markers inside FTS5 snippets; stripped from indexed text
@@ -289,8 +290,6 @@ def _hit(row, exact: bool) -> Hit:
 
 def serialized_index(path: str) -> tuple[bytes, int]:
     """The SQLite image of the index of the store at ``path`` and its number of documents (run in a child)."""
-    from store.embedded import Store
-
     index = SearchIndex.from_store(None, Store.open(Path(path), read_only=True))
     return index._connection.serialize(), index.size
 

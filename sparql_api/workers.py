@@ -34,7 +34,7 @@ import anyio.to_thread
 from sparql_api import render
 from sparql_api.errors import ERRORS_BY_NAME, BadRequest, InvalidQuery, KimError, QueryTimeout, ServiceBusy
 from store.embedded import Store
-from store.errors import QuerySyntaxError, StoreError
+from store.errors import QuerySyntaxError, StoreError, StoreTimeout, StoreUnavailable
 from store.terms import is_graph
 
 log = logging.getLogger("kimgraph.workers")
@@ -429,8 +429,6 @@ class RemoteRunner:
         self.store, self.timeout, self.on_timeout = store, timeout, on_timeout
 
     async def run(self, job: QueryJob) -> QueryAnswer:
-        from store.errors import StoreTimeout, StoreUnavailable
-
         try:
             return await anyio.to_thread.run_sync(execute, self.store.with_timeout(self.timeout), job)
         except StoreTimeout:
