@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tqdm import tqdm
+
 from conformance.fast import check_store
 from conformance.reference import load_shapes
 from kimdata.paths import SHAPES_DIR
@@ -60,38 +62,21 @@ class StreamBuild:
 
 
 class Progress:
-    """Standards done out of the document's total: a tqdm bar when tqdm is installed, else one stderr line."""
+    """Standards done out of the document's total, as a tqdm bar."""
 
     def __init__(self, out):
         self.out = out
         self._bar = None
-        self._name, self._total, self._done, self._shown = "", 0, 0, 0.0
 
     def start(self, name: str, total: int) -> None:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            self._name, self._total, self._done, self._shown = name, total, 0, 0.0
-            return
         self._bar = tqdm(total=total, desc=name, unit=" standards", file=self.out, mininterval=0.5)
 
     def advance(self) -> None:
-        if self._bar is not None:
-            self._bar.update(1)
-            return
-        self._done += 1
-        now = time.monotonic()
-        if now - self._shown >= 0.5 or self._done == self._total:
-            self._shown = now
-            self.out.write(f"\r{self._name}: {self._done}/{self._total} standards")
-            self.out.flush()
+        self._bar.update(1)
 
     def finish(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-        else:
-            self.out.write("\n")
+        self._bar.close()
+        self._bar = None
 
 
 def feed_source(path: Path, sha256: str) -> Source:

@@ -22,15 +22,11 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from fastapi.concurrency import run_in_threadpool
 from rdflib.term import Node
 
 from kimdata.namespaces import KIM, ORG, PREFIXES
 from sparql_api import render
 from sparql_api.compact import load_context
-from sparql_api.errors import BadRequest, KimError
-from store.errors import QuerySyntaxError
-from store.terms import is_graph
 from sparql_api.workers import QueryAnswer, QueryJob
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
@@ -278,40 +274,13 @@ def jsonld_as(document: dict, fmt: str, base_iri: str) -> bytes:
 
 # ------------------------------------------------------------------ running bound queries
 
-def _job_takes_substitutions() -> bool:
-    return any(f.name == "substitutions" for f in dataclasses.fields(QueryJob))
-
-
 async def run_bound(state, sparql: str, substitutions: Mapping[str, Node], *, base_iri: str,
                     results_format: str | None = "json", graph_format: str | None = "jsonld") -> QueryAnswer:
-    """Run a query with values bound by substitution, on the app's runner when it can take them.
-
-    The runner (worker processes) stops a query that overruns the time limit. Until ``QueryJob`` carries
-    substitutions, the query runs in a thread of this process instead, without that limit.
-    """
-    settings = state.settings
-    if _job_takes_substitutions():
-        job = QueryJob(sparql=sparql, base_iri=base_iri, results_format=results_format,
-                       graph_format=graph_format, max_rows=settings.max_result_rows,
-                       version=state.version.value, substitutions=tuple(substitutions.items()))
-        return await state.runner.run(job)
-    return await run_in_threadpool(_execute_bound, state.store, sparql, dict(substitutions),
-                                   results_format, graph_format, settings.max_result_rows)
-
-
-def _execute_bound(store, sparql: str, substitutions: dict[str, Node], results_format: str | None,
-                   graph_format: str | None, max_rows: int) -> QueryAnswer:
-    try:
-        result = store.query(sparql, substitutions=substitutions)
-    except QuerySyntaxError as e:  # our own text: a bug, not the client's fault
-        raise KimError(f"a built-in query does not parse: {e}") from e
-    except ValueError as e:
-        raise BadRequest(str(e)) from None
-    kind = "graph" if is_graph(result) else "results"
-    fmt = graph_format if kind == "graph" else results_format
-    if fmt is None:
-        raise render.not_acceptable(kind)
-    return QueryAnswer(fmt, render.serialize_result(result, fmt, max_rows))
+    """Run a query with values bound by substitution on the app's runner, which stops it at the time limit."""
+    job = QueryJob(sparql=sparql, base_iri=base_iri, results_format=results_format, graph_format=graph_format,
+                   max_rows=state.settings.max_result_rows, version=state.version.value,
+                   substitutions=tuple(substitutions.items()))
+    return await state.runner.run(job)
 
 
 def solutions(answer: QueryAnswer) -> list[dict[str, str]]:

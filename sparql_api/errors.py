@@ -75,10 +75,6 @@ class ResourceNotFound(KimError):
     status, title = 404, "Resource not found"
 
 
-class MethodNotAllowed(KimError):
-    status, title = 405, "Method not allowed"
-
-
 class NotAcceptable(KimError):
     status, title = 406, "Not acceptable"
 

@@ -1,4 +1,4 @@
-"""The home page, and what the page routers share: negotiated RDF bodies, OpenAPI response docs, the pages' CSS."""
+"""The home page and the stylesheet of the pages."""
 
 from __future__ import annotations
 
