@@ -16,7 +16,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from kimdata.namespaces import Iris
 from sparql_api import api_docs
-from sparql_api import search as search_index
+from sparql_api import search_index
 from sparql_api.editor import mount_static
 from sparql_api.errors import KimError, handle_error
 from sparql_api.observability import Metrics, ObservabilityMiddleware

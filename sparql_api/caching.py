@@ -16,7 +16,7 @@ process first saw the current data version. Use::
     @router.api_route("/thing", methods=["GET", "HEAD"])
     def thing(request: Request) -> Response:
         media = negotiate(...)                       # 406 before any work
-        return conditional(request, media, lambda: Response(render(...), media_type=media))
+        return conditional(request, media, lambda: Response(body(...), media_type=media))
 
 ``conditional`` answers 304 to a matching ``If-None-Match`` without calling the factory; otherwise it
 calls it and answers 304 when ``If-Modified-Since`` (only looked at without ``If-None-Match``) is not

@@ -1,9 +1,9 @@
-"""Server-side HTML: one Jinja2 environment (autoescape on) and ``render()`` adding a strict CSP.
+"""Server-side HTML: one Jinja2 environment (autoescape on) and ``render_page()`` adding a strict CSP.
 
 Usage from any route::
 
-    from sparql_api.html import render
-    return render("my_page.html", request=request, title="Coverage", rows=rows)
+    from sparql_api.html import render_page
+    return render_page("my_page.html", request=request, title="Coverage", rows=rows)
 
 Templates live in ``sparql_api/templates/`` and extend ``base.html``, which provides the blocks
 ``title``, ``head`` (extra ``<link>``/``<meta>``), ``main`` and ``footer``. ``base.html`` links
@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-
 
 
 def content_security_policy(**sources: str) -> str:
@@ -65,7 +64,7 @@ def local_path(iri: str, base: str, root: str = "") -> str:
     return iri
 
 
-def render(template: str, *, request: Request | None = None, status_code: int = 200,
+def render_page(template: str, *, request: Request | None = None, status_code: int = 200,
            headers: Mapping[str, str] | None = None, **context) -> HTMLResponse:
     """Render ``template`` with ``context`` into an HTMLResponse carrying the CSP headers.
 

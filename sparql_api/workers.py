@@ -31,7 +31,7 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from sparql_api import render
+from sparql_api import formats
 from sparql_api.errors import ERRORS_BY_NAME, BadRequest, InvalidQuery, KimError, QueryTimeout, ServiceBusy
 from store.embedded import Store
 from store.errors import QuerySyntaxError, StoreError, StoreTimeout, StoreUnavailable
@@ -90,8 +90,8 @@ def execute(store: Store, job: QueryJob) -> QueryAnswer:
     kind = "graph" if is_graph(result) else "results"
     fmt = job.graph_format if kind == "graph" else job.results_format
     if fmt is None:
-        raise render.not_acceptable(kind)
-    return QueryAnswer(fmt, render.serialize_result(result, fmt, job.max_rows))
+        raise formats.not_acceptable(kind)
+    return QueryAnswer(fmt, formats.serialize_result(result, fmt, job.max_rows))
 
 
 def shift_position(message: str, limit: int = 400) -> str:

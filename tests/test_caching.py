@@ -149,8 +149,8 @@ def test_conditional_leaves_errors_alone(built):
 def test_doctests_pass():
     import doctest
 
-    from sparql_api import caching, compact, html, resource_view, resources
-    for module in (caching, compact, html, resource_view, resources):
+    from sparql_api import caching, compact, html, linked_data, resource_view
+    for module in (caching, compact, html, linked_data, resource_view):
         failures, _ = doctest.testmod(module)
         assert failures == 0, module.__name__
 

@@ -24,13 +24,14 @@ from rdflib.compare import isomorphic
 
 from ingest.build import source_graphs, vocabulary_graphs
 from ingest.manifest import load_manifest
-from sparql_api import render
+from sparql_api import formats
 from kimgraph.cli import main as kimgraph
 from sparql_api.named_queries import bind, load_queries
 from store.errors import RemoteStoreError, StoreTimeout, StoreUnavailable
 from store.remote import RemoteStore, build_remote
 from store.sparql_text import bind_values
-from sparql_api.resources import resource_query
+from store.terms import is_graph
+from sparql_api.linked_data import resource_query
 from sparql_api.settings import Settings
 from store.connect import open_store
 from store.embedded import Store
@@ -271,7 +272,7 @@ def test_ask_matches(remote, embedded, sparql, expected):
 ])
 def test_construct_and_describe_match(remote, embedded, sparql):
     answer = remote.query(sparql)
-    assert render.is_graph(answer) and isinstance(answer, ox.QueryTriples)
+    assert is_graph(answer) and isinstance(answer, ox.QueryTriples)
     got = triples_graph(answer)
     assert len(got) > 0
     assert isomorphic(got, triples_graph(embedded.query(sparql)))
@@ -280,8 +281,8 @@ def test_construct_and_describe_match(remote, embedded, sparql):
 def test_results_serialise_like_the_embedded_stores(remote, embedded):
     sparql = f"PREFIX kim: <{KIM}> SELECT ?d ?o WHERE {{ ?d a kim:Duty ; kim:ordinal ?o }} ORDER BY ?o"
     for fmt in ("json", "xml", "csv", "tsv"):
-        got = render.serialize_result(remote.query(sparql), fmt, 1000)
-        assert got == render.serialize_result(embedded.query(sparql), fmt, 1000), fmt
+        got = formats.serialize_result(remote.query(sparql), fmt, 1000)
+        assert got == formats.serialize_result(embedded.query(sparql), fmt, 1000), fmt
 
 
 def test_syntax_error_is_query_syntax_error_with_the_servers_position(remote):
@@ -313,7 +314,7 @@ def test_built_in_bound_queries_match(remote, embedded, iris):
     for name, sparql, values in cases:
         expected = embedded.query(sparql, substitutions=values)
         answer = remote.query(sparql, substitutions=values)
-        if render.is_graph(expected):
+        if is_graph(expected):
             assert isomorphic(triples_graph(answer), triples_graph(expected)), name
         else:
             assert rows(remote, sparql, substitutions=values) == rows(embedded, sparql, substitutions=values), name
@@ -325,7 +326,7 @@ def test_values_blocks_bind_as_substitutions_do(embedded, iris):
     for name, sparql, values in cases:
         expected = embedded.query(sparql, substitutions=values)
         got = embedded.query(bind_values(sparql, values))
-        if render.is_graph(expected):
+        if is_graph(expected):
             assert isomorphic(triples_graph(got), triples_graph(expected)), name
         else:
             names = [v.value for v in expected.variables]

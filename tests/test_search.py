@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from sparql_api.search import SearchIndex, index_for
+from sparql_api.search_index import SearchIndex, index_for
 from store.embedded import Store
 from sparql_api.workers import DataVersion
 from tests.test_collections import api_server  # noqa: F401  (the shared server)
@@ -131,7 +131,7 @@ def test_index_is_rebuilt_for_a_new_data_version():
 
 
 def test_large_stale_index_answers_while_its_successor_is_built(monkeypatch):
-    from sparql_api import search
+    from sparql_api import search_index as search
 
     monkeypatch.setattr(search, "SYNC_REBUILD_DOCS", 0)
     store = Store.in_memory()

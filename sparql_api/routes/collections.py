@@ -20,8 +20,8 @@ from rdflib.term import Node
 from starlette.responses import Response
 
 from kimdata.namespaces import KSB_CLASSES, KIM, Iris
-from sparql_api import collections as c
-from sparql_api import caching, html, render
+from sparql_api import hydra as c
+from sparql_api import caching, formats, html
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, ResourceNotFound
 from sparql_api.routes import base_url
@@ -149,11 +149,11 @@ async def _page(request: Request, spec: c.CollectionSpec, bound: Mapping[str, No
         body = json.dumps(document, ensure_ascii=False).encode()
         return Response(body, media_type=COLLECTION_FORMATS[name], headers=headers)
     if name == "html":
-        return html.render("collection.html", request=request, title=title, members=members, total=total,
+        return html.render_page("collection.html", request=request, title=title, members=members, total=total,
                            view={rel.removeprefix("hydra:"): url for rel, url in view.items()},
                            page=page, size=size, last=last, headers=headers)
     body = c.jsonld_as(document, name, base)
-    return Response(body, media_type=render.content_type(COLLECTION_FORMATS[name]), headers=headers)
+    return Response(body, media_type=formats.content_type(COLLECTION_FORMATS[name]), headers=headers)
 
 
 def standard_iri(request: Request, reference: str) -> URIRef:

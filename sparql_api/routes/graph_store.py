@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from sparql_api import render
+from sparql_api import formats
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, InvalidRdf, ResourceNotFound
 from sparql_api.openapi import content, problems
@@ -61,9 +61,9 @@ async def _serve(request: Request, path: str | None) -> Response:
     if request.method in ("GET", "HEAD"):
         if target == STORE:
             raise BadRequest("name a graph with ?graph=IRI or ?default; /dump.trig has the whole dataset")
-        media = negotiate(request.headers.get("accept"), render.GRAPH_OFFERS)
-        body = await run_in_threadpool(read_graph, request.app.state, target, render.format_of(media, "graph").name)
-        return Response(body, media_type=render.content_type(media), headers={"Vary": "Accept"})
+        media = negotiate(request.headers.get("accept"), formats.GRAPH_OFFERS)
+        body = await run_in_threadpool(read_graph, request.app.state, target, formats.format_of(media, "graph").name)
+        return Response(body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
     require_writer(request)
     if request.method == "DELETE":
         if target == STORE:
@@ -83,7 +83,7 @@ async def _serve(request: Request, path: str | None) -> Response:
     return Response(status_code=201 if created else 204, headers=headers)
 
 
-_PAYLOAD_TYPES = [render.BY_NAME[name].media_type for name in render.PAYLOAD_FORMATS]
+_PAYLOAD_TYPES = [formats.BY_NAME[name].media_type for name in formats.PAYLOAD_FORMATS]
 _INDIRECT = [
     {"name": "graph", "in": "query", "required": False, "schema": {"type": "string", "format": "iri"},
      "description": "The IRI of the graph."},
@@ -95,7 +95,7 @@ _WRITTEN = {201: {"description": "A new graph was created (POST to /store: its U
 _DOCS = {
     "get": {"methods": ["GET", "HEAD"], "summary": "Read one graph",
             "responses": {200: {"description": "The graph, in the negotiated RDF format.",
-                                "content": content(render.GRAPH_OFFERS)}, **problems(400, 404, 406)}},
+                                "content": content(formats.GRAPH_OFFERS)}, **problems(400, 404, 406)}},
     "put": {"methods": ["PUT"], "summary": "Replace one graph with the request body",
             "body": _PAYLOAD_TYPES, "responses": {**_WRITTEN, **problems(400, 401, 403, 413, 415)}},
     "post": {"methods": ["POST"], "summary": "Add the request body's triples to one graph (or to a new one)",
@@ -137,10 +137,10 @@ def _payload(content_type: str | None, body: bytes, base: str, multipart: bool) 
             raise InvalidRdf("the multipart/form-data body has no parts")
         triples = []
         for part in message.iter_parts():
-            fmt = render.payload_format(part.get("content-type"))
-            triples += render.parse_triples(part.get_payload(decode=True) or b"", fmt, base)
+            fmt = formats.payload_format(part.get("content-type"))
+            triples += formats.parse_triples(part.get_payload(decode=True) or b"", fmt, base)
         return triples
-    return render.parse_triples(body, render.payload_format(content_type), base)
+    return formats.parse_triples(body, formats.payload_format(content_type), base)
 
 
 def _exists(store, target: str | None) -> bool:
@@ -153,12 +153,12 @@ def read_graph(state, target: str | None, fmt: str) -> bytes:
         raise ResourceNotFound(f"the store has no graph {target}")
     pattern = "?s ?p ?o" if target is DEFAULT else f"GRAPH <{target}> {{ ?s ?p ?o }}"
     result = state.store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}", union_default=False)
-    return render.serialize_result(result, fmt, sys.maxsize)
+    return formats.serialize_result(result, fmt, sys.maxsize)
 
 
 def write_graph(state, target: str | None, triples: list, replace: bool) -> bool:
     """Replace (PUT) or add to (POST) one graph in one update; True when the graph is new."""
-    data = render.triples_as_sparql(triples)
+    data = formats.triples_as_sparql(triples)
     with state.version.lock:
         created = not _exists(state.store, target)
         if target is DEFAULT:

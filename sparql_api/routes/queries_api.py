@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 
 from store.sparql_text import query_form
 from kimdata.namespaces import Iris
-from sparql_api import collections as c
-from sparql_api import html, render
+from sparql_api import hydra as c
+from sparql_api import formats, html
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, ResourceNotFound
 from sparql_api.named_queries import NamedQuery, Param, bind, load_queries
@@ -77,9 +77,9 @@ async def _answer(request: Request, query: NamedQuery, values: Mapping[str, Node
                                results_format=wanted if kind == "results" else None,
                                graph_format=wanted if kind == "graph" else None)
     if name != "html":
-        return Response(answer.body, media_type=render.content_type(media))
+        return Response(answer.body, media_type=formats.content_type(media))
     document = json.loads(answer.body)
-    return html.render("queries.html", request=request, title=query.name, query=query, raw=raw,
+    return html.render_page("queries.html", request=request, title=query.name, query=query, raw=raw,
                        columns=document["head"]["vars"], rows=document["results"]["bindings"], listing=None)
 
 
@@ -159,7 +159,7 @@ def queries_router(queries: Mapping[str, NamedQuery] | None = None, iris: Iris |
             entry["url"] = f"{root}queries/{query.name}"
             listing.append(entry)
         if name == "html":
-            return html.render("queries.html", request=request, title="Named queries", listing=listing, query=None,
+            return html.render_page("queries.html", request=request, title="Named queries", listing=listing, query=None,
                                headers={"Vary": "Accept"})
         return JSONResponse({"queries": listing}, headers={"Vary": "Accept"})
 

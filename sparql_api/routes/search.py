@@ -1,7 +1,7 @@
 """GET /search: ranked full-text search over labels, codes and statements (SQLite FTS5, BM25).
 
 JSON by default, an HTML page of results by ``Accept`` (or ``format=html``). The index is built from
-the store the first time a search needs it after the data changed (see ``sparql_api.search``).
+the store the first time a search needs it after the data changed (see ``sparql_api.search_index``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
 
 from sparql_api import html
-from sparql_api import search as index
+from sparql_api import search_index as index
 from sparql_api.caching import conditional
 from sparql_api.routes.collections import check_params, choose_format
 
@@ -66,7 +66,7 @@ def _answer(request: Request, searcher: index.SearchIndex, q: str, limit: int, o
     found = searcher.search(q, limit, offset)
     links = _links(request, q, limit, offset, found.total)
     if name == "html":
-        return html.render("search.html", request=request, title=f"Search: {q}", q=q, found=found,
+        return html.render_page("search.html", request=request, title=f"Search: {q}", q=q, found=found,
                            limit=limit, offset=offset, links=links)
     return JSONResponse({
         "query": q, "totalItems": found.total, "limit": limit, "offset": offset,

@@ -14,7 +14,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from starlette.responses import Response
 
 from kimdata.namespaces import KIM, OGL_V3
-from sparql_api import render
+from sparql_api import formats
 from sparql_api.conneg import negotiate
 from sparql_api.openapi import content, problems
 from sparql_api.routes import base_url, writes_enabled
@@ -35,7 +35,7 @@ def _urls(request: Request) -> tuple[URIRef, URIRef]:
 def _new_graph() -> Graph:
     graph = Graph(bind_namespaces="none")
     for prefix in ("sd", "void", "dcterms", "rdfs", "xsd", "formats", "kim"):
-        graph.bind(prefix, render.PREFIX_TABLE[prefix])
+        graph.bind(prefix, formats.PREFIX_TABLE[prefix])
     return graph
 
 
@@ -52,9 +52,9 @@ def service_description(request: Request) -> Graph:
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     if writable:
         graph.add((service, SD.supportedLanguage, SD.SPARQL11Update))
-        for name in render.PAYLOAD_FORMATS:
-            graph.add((service, SD.inputFormat, URIRef(render.BY_NAME[name].iri)))
-    for fmt in render.FORMATS:
+        for name in formats.PAYLOAD_FORMATS:
+            graph.add((service, SD.inputFormat, URIRef(formats.BY_NAME[name].iri)))
+    for fmt in formats.FORMATS:
         graph.add((service, SD.resultFormat, URIRef(fmt.iri)))
     graph.add((service, SD.feature, SD.UnionDefaultGraph))
     graph.add((service, SD.defaultEntailmentRegime, ENTAILMENT_SIMPLE))
@@ -124,19 +124,19 @@ def void_description(request: Request) -> Graph:
 
 
 def _rdf_response(graph: Graph, accept: str | None) -> Response:
-    media = negotiate(accept, render.GRAPH_OFFERS)
-    fmt = render.format_of(media, "graph").name
+    media = negotiate(accept, formats.GRAPH_OFFERS)
+    fmt = formats.format_of(media, "graph").name
     if fmt == "turtle":  # rdflib nests blank nodes, which reads far better for these small graphs
         body = graph.serialize(format="turtle", encoding="utf-8")
     else:
-        body = render.convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt)
-    return Response(body, media_type=render.content_type(media), headers={"Vary": "Accept"})
+        body = formats.convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt)
+    return Response(body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
 
 
 async def description_or_editor(request: Request) -> Response:
     """GET /sparql without a query: the query editor for browsers, the service description for the rest."""
     accept = request.headers.get("accept")
-    chosen = negotiate(accept, render.GRAPH_OFFERS + ["text/html"])
+    chosen = negotiate(accept, formats.GRAPH_OFFERS + ["text/html"])
     if chosen == "text/html":
         from sparql_api.editor import editor_response  # imported here: the editor imports the routes' helpers
 
@@ -148,7 +148,7 @@ async def description_or_editor(request: Request) -> Response:
 @router.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="VoID description of the dataset",
                   response_class=Response,
                   responses={200: {"description": "The void:Dataset, in the negotiated RDF format.",
-                                   "content": content(render.GRAPH_OFFERS)}, **problems(406)})
+                                   "content": content(formats.GRAPH_OFFERS)}, **problems(406)})
 def void(request: Request) -> Response:
     """The dataset's VoID description, in the RDF format the client accepts."""
     return _rdf_response(void_description(request), request.headers.get("accept"))

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from sparql_api import render
+from sparql_api import formats
 from sparql_api.conneg import negotiate
 from sparql_api.openapi import content, problems
 from sparql_api.errors import (BadRequest, FederationRefused, InvalidQuery, KimError, NotAcceptable,
@@ -65,7 +65,7 @@ _UPDATE = {
     "using-named-graph-uri": {**_GRAPH_IRIS, "description": "USING NAMED graphs of the update (§2.2.3)."},
 }
 _ANSWERS = {"description": "SELECT and ASK results, or CONSTRUCT and DESCRIBE graphs, by Accept or format=.",
-            "content": content(dict.fromkeys(render.RESULT_OFFERS + render.GRAPH_OFFERS))}
+            "content": content(dict.fromkeys(formats.RESULT_OFFERS + formats.GRAPH_OFFERS))}
 GET_DOC = {
     "response_class": Response,
     "openapi_extra": {"parameters": [{"name": name, "in": "query", "required": False, "schema": schema}
@@ -151,10 +151,10 @@ async def _query(request: Request, text: str, params: list[tuple[str, str]], too
     results_media = graph_media = None
     if form in (None, "SELECT", "ASK"):
         accept = _accept(request, params, "results")
-        results_media = _acceptable(accept, render.RESULT_OFFERS, required=form is not None)
+        results_media = _acceptable(accept, formats.RESULT_OFFERS, required=form is not None)
     if form in (None, "CONSTRUCT", "DESCRIBE"):
         accept = _accept(request, params, "graph")
-        graph_media = _acceptable(accept, render.GRAPH_OFFERS, required=form is not None)
+        graph_media = _acceptable(accept, formats.GRAPH_OFFERS, required=form is not None)
     default_graphs = [absolute_iri(g, "default-graph-uri") for g in values(params, "default-graph-uri")]
     named_graphs = [absolute_iri(g, "named-graph-uri") for g in values(params, "named-graph-uri")]
     # Protocol graphs replace the dataset (§2.1.4); else FROM in the query does; else the union.
@@ -165,20 +165,20 @@ async def _query(request: Request, text: str, params: list[tuple[str, str]], too
         union_default=not explicit and "FROM" not in keywords(found),
         default_graphs=tuple(default_graphs) if explicit else None,
         named_graphs=tuple(named_graphs) if explicit else None,
-        results_format=results_media and render.format_of(results_media, "results").name,
-        graph_format=graph_media and render.format_of(graph_media, "graph").name,
+        results_format=results_media and formats.format_of(results_media, "results").name,
+        graph_format=graph_media and formats.format_of(graph_media, "graph").name,
         max_rows=settings.max_result_rows,
         version=state.version.value,
     )
     answer = await state.runner.run(job)
-    media = results_media if render.BY_NAME[answer.format].kind == "results" else graph_media
-    return Response(answer.body, media_type=render.content_type(media), headers={"Vary": "Accept"})
+    media = results_media if formats.BY_NAME[answer.format].kind == "results" else graph_media
+    return Response(answer.body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
 
 
 def _accept(request: Request, params: list[tuple[str, str]], kind: str) -> str | None:
     """The Accept header, unless a ``format=`` parameter overrides it."""
     # Some clients (SPARQLWrapper) repeat format=, as a name and as a media type: they must agree.
-    wanted = {render.override(v, kind) for v in values(params, "format") if v.strip()}
+    wanted = {formats.override(v, kind) for v in values(params, "format") if v.strip()}
     if len(wanted) > 1:
         raise BadRequest("the format parameter is given with different values")
     return wanted.pop() if wanted else request.headers.get("accept")

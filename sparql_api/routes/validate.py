@@ -32,7 +32,7 @@ from conformance.reference import Report, ShapesError, check
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import Issue, graph_issues, grouped, report_json, shapes_for
 from sparql_api.errors import BadRequest, InvalidRdf, UnsupportedMediaType
-from sparql_api.render import refuse_hazards
+from sparql_api.formats import refuse_hazards
 from sparql_api.routes import media_type, read_body
 from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
 from store.terms import to_rdflib

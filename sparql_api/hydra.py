@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from rdflib.term import Node
 
 from kimdata.namespaces import KIM, ORG, PREFIXES
-from sparql_api import render
+from sparql_api import formats
 from sparql_api.compact import load_context
 from sparql_api.workers import QueryAnswer, QueryJob
 
@@ -268,8 +268,8 @@ def jsonld_as(document: dict, fmt: str, base_iri: str) -> bytes:
     local = dict(document)
     local["@context"] = [load_context().document["@context"], *document["@context"][1:]]
     data = json.dumps(local, ensure_ascii=False).encode()
-    triples = render.parse_triples(data, "jsonld", base_iri)
-    return render.convert_ntriples(render.triples_as_sparql(triples).encode(), fmt)
+    triples = formats.parse_triples(data, "jsonld", base_iri)
+    return formats.convert_ntriples(formats.triples_as_sparql(triples).encode(), fmt)
 
 
 # ------------------------------------------------------------------ running bound queries
