@@ -22,8 +22,9 @@ from sparql_api.errors import KimError, handle_error
 from sparql_api.observability import Metrics, ObservabilityMiddleware
 from sparql_api.openapi import finish
 from store.remote import RemoteStore
+from sparql_api.authorization import writes_enabled
 from sparql_api.routes import (collections, graph_store, health, metrics, pages, publish, resources, search, service,
-                               sparql, standards, validate, writes_enabled)
+                               sparql, standards, validate)
 from sparql_api.routes.queries_api import queries_router
 from sparql_api.settings import Settings
 from store.connect import open_store

@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -186,6 +186,28 @@ def with_validators(request: Request, response: Response, cache_headers: dict[st
         return not_modified(cache_headers)
     for name, value in cache_headers.items():
         response.headers[name] = value
+    return response
+
+
+async def cached_by_url(request: Request, media_type: str, make: Callable[[], Awaitable[Response]]) -> Response:
+    """``await make()`` with ETag, Last-Modified and Cache-Control from the data version, or a 304.
+
+    The async form of ``conditional``: a matching ``If-None-Match`` is answered before any
+    query runs. The tag covers the whole URL (filters, page, format) and the media type.
+    """
+    vary = {"Vary": "Accept"}
+    cache_headers = {**validators(request, media_type, str(request.url)), **vary}
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and etag_matches(if_none_match, cache_headers["ETag"]):
+        return not_modified(cache_headers)
+    response = await make()
+    if not 200 <= response.status_code < 300:
+        return response
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_none_match is None and if_modified_since \
+            and not_modified_since(if_modified_since, last_modified(request.app)):
+        return not_modified({**cache_headers, **{k: v for k, v in response.headers.items() if k.lower() == "link"}})
+    response.headers.update(cache_headers)
     return response
 
 

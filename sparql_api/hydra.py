@@ -1,4 +1,4 @@
-"""Paged collections of the linked-data API as Hydra collections, and running bound queries on the app's runner.
+"""Paged collections of the linked-data API as Hydra collections.
 
 A collection is one SPARQL page query and one count query over the union graph, with the values that
 select it (a standard, a KSB class, an organisation type) bound by substitution, never pasted into the
@@ -10,7 +10,7 @@ text. Pages are Hydra ``PartialCollectionView`` s (https://www.w3.org/ns/hydra/c
 {'first': '/c?page=1', 'last': '/c?page=1'}
 
 Counting at scale: ``totalItems`` comes from a ``COUNT(DISTINCT ...)`` run once per data version and
-collection, then kept (``cached_total``); pages use ORDER BY with LIMIT/OFFSET, which sorts the
+collection, then kept (``bound_queries.collection_total``); pages use ORDER BY with LIMIT/OFFSET, which sorts the
 filtered members only (a standard's 60 KSBs, not the million triples around them).
 """
 
@@ -22,19 +22,16 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from rdflib.term import Node
 
 from kimdata.namespaces import KIM, ORG, PREFIXES
 from sparql_api import formats
 from sparql_api.compact import load_context
-from sparql_api.workers import QueryAnswer, QueryJob
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 SKOS = PREFIXES["skos"]
 DCTERMS = PREFIXES["dcterms"]
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-TOTALS_KEPT = 512  # cached counts per app; cleared wholesale when full (they are cheap to recompute)
 
 # Class names of the published context (ontology/context.jsonld) for the classes members can have,
 # the most specific first: members list their classes in this order.
@@ -270,50 +267,3 @@ def jsonld_as(document: dict, fmt: str, base_iri: str) -> bytes:
     data = json.dumps(local, ensure_ascii=False).encode()
     triples = formats.parse_triples(data, "jsonld", base_iri)
     return formats.convert_ntriples(formats.triples_as_sparql(triples).encode(), fmt)
-
-
-# ------------------------------------------------------------------ running bound queries
-
-async def run_bound(state, sparql: str, substitutions: Mapping[str, Node], *, base_iri: str,
-                    results_format: str | None = "json", graph_format: str | None = "jsonld") -> QueryAnswer:
-    """Run a query with values bound by substitution on the app's runner, which stops it at the time limit."""
-    job = QueryJob(sparql=sparql, base_iri=base_iri, results_format=results_format, graph_format=graph_format,
-                   max_rows=state.settings.max_result_rows, version=state.version.value,
-                   substitutions=tuple(substitutions.items()))
-    return await state.runner.run(job)
-
-
-def solutions(answer: QueryAnswer) -> list[dict[str, str]]:
-    """The rows of a SPARQL JSON results answer as plain strings (unbound variables left out)."""
-    document = json.loads(answer.body)
-    return [{name: term["value"] for name, term in binding.items()}
-            for binding in document.get("results", {}).get("bindings", [])]
-
-
-async def select(state, sparql: str, substitutions: Mapping[str, Node], base_iri: str) -> list[dict[str, str]]:
-    """Run a bound SELECT and return its rows."""
-    return solutions(await run_bound(state, sparql, substitutions, base_iri=base_iri, graph_format=None))
-
-
-def data_version(state) -> tuple[int, int]:
-    """What identifies the data a cached answer was computed from: the store object and its write counter."""
-    return (id(state.store), state.version.value)
-
-
-async def cached_total(state, spec: CollectionSpec, substitutions: Mapping[str, Node], base_iri: str) -> int:
-    """``totalItems`` of a collection, counted once per data version and kept on the app's state."""
-    cache = getattr(state, "collection_totals", None)
-    if cache is None or len(cache) > TOTALS_KEPT:
-        cache = state.collection_totals = {}
-    key = (data_version(state), spec.name, tuple(sorted((k, str(v)) for k, v in substitutions.items())))
-    if key not in cache:
-        rows = await select(state, spec.count_query(), substitutions, base_iri)
-        cache[key] = int(rows[0]["total"]) if rows else 0
-    return cache[key]
-
-
-async def page_members(state, spec: CollectionSpec, substitutions: Mapping[str, Node], page: Page,
-                       base_iri: str) -> list[dict]:
-    rows = await select(state, spec.page_query(page.size, page.offset), substitutions, base_iri)
-    return [member(row) for row in rows]
-

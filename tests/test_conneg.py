@@ -6,7 +6,7 @@ import doctest
 
 import pytest
 
-from sparql_api import conneg, formats, routes, workers
+from sparql_api import conneg, formats, request_input, workers
 from sparql_api.routes import sparql as sparql_routes
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, NotAcceptable
@@ -15,7 +15,7 @@ RESULTS = formats.RESULT_OFFERS
 GRAPHS = formats.GRAPH_OFFERS
 
 
-@pytest.mark.parametrize("module", [conneg, formats, routes, sparql_routes, workers])
+@pytest.mark.parametrize("module", [conneg, formats, request_input, sparql_routes, workers])
 def test_doctests_pass(module):
     failures, _ = doctest.testmod(module)
     assert failures == 0

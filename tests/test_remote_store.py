@@ -299,7 +299,7 @@ def _bound_cases(iris):
     values = {"standard": iris.standard("ST1337"), "validation": iris.graph("validation")}
     cases = [("resource-duty", resource_query(), {"iri": URIRef(DUTY_2)}),
              ("resource-standard", resource_query(), {"iri": iris.standard("ST1337")})]
-    for module_name in ("sparql_api.coverage", "sparql_api.routes.standards"):
+    for module_name in ("sparql_api.coverage", "sparql_api.standard_reports"):
         module = importlib.import_module(module_name)
         for name, text in sorted(vars(module).items()):
             if name.endswith("_QUERY") and isinstance(text, str) and "?standard" in text:

@@ -8,23 +8,21 @@ graphs as their default graph instead.
 
 from __future__ import annotations
 
-import sys
 import uuid
-from email.parser import BytesParser
-from email.policy import HTTP
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from sparql_api import formats
+from sparql_api.authorization import require_writer
 from sparql_api.conneg import negotiate
-from sparql_api.errors import BadRequest, InvalidRdf, ResourceNotFound
+from sparql_api.errors import BadRequest
+from sparql_api.graphs import DEFAULT, delete_graph, payload_triples, read_graph, write_graph
 from sparql_api.openapi import content, problems
-from sparql_api.routes import absolute_iri, base_url, media_type, query_items, read_body, require_writer, single
+from sparql_api.request_input import absolute_iri, base_url, query_items, read_body, single
 
 router = APIRouter(tags=["Graph Store"])
-DEFAULT = None  # the target of ?default
 STORE = ""  # the target of the bare graph store URL: POST there creates a graph
 
 
@@ -62,13 +60,13 @@ async def _serve(request: Request, path: str | None) -> Response:
         if target == STORE:
             raise BadRequest("name a graph with ?graph=IRI or ?default; /dump.trig has the whole dataset")
         media = negotiate(request.headers.get("accept"), formats.GRAPH_OFFERS)
-        body = await run_in_threadpool(read_graph, request.app.state, target, formats.format_of(media, "graph").name)
+        body = await run_in_threadpool(read_graph, request.app.state.store, target, formats.format_of(media, "graph").name)
         return Response(body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
-    require_writer(request)
+    require_writer(request, request.app.state.settings, request.app.state.store)
     if request.method == "DELETE":
         if target == STORE:
             raise BadRequest("name the graph to delete with ?graph=IRI or ?default")
-        await run_in_threadpool(delete_graph, request.app.state, target)
+        await run_in_threadpool(delete_graph, request.app.state.store, request.app.state.version, target)
         return Response(status_code=204)
     if target == STORE and request.method == "PUT":
         raise BadRequest("name the graph to replace with ?graph=IRI or ?default")
@@ -78,8 +76,9 @@ async def _serve(request: Request, path: str | None) -> Response:
         headers["Location"] = target
     body = await read_body(request, request.app.state.settings.max_body_bytes)
     base = target or str(request.url.replace(query=""))
-    triples = _payload(request.headers.get("content-type"), body, base, multipart=request.method == "POST")
-    created = await run_in_threadpool(write_graph, request.app.state, target, triples, request.method == "PUT")
+    triples = payload_triples(request.headers.get("content-type"), body, base, multipart=request.method == "POST")
+    created = await run_in_threadpool(write_graph, request.app.state.store, request.app.state.version, target, triples,
+                                      request.method == "PUT")
     return Response(status_code=201 if created else 204, headers=headers)
 
 
@@ -125,59 +124,3 @@ def _add_routes() -> None:
 
 
 _add_routes()
-
-
-def _payload(content_type: str | None, body: bytes, base: str, multipart: bool) -> list:
-    """Every triple of the request body, parsed before the store is touched."""
-    kind, _ = media_type(content_type)
-    if multipart and kind == "multipart/form-data":
-        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1")
-                                                      + b"\r\n\r\n" + body)
-        if not message.is_multipart():
-            raise InvalidRdf("the multipart/form-data body has no parts")
-        triples = []
-        for part in message.iter_parts():
-            fmt = formats.payload_format(part.get("content-type"))
-            triples += formats.parse_triples(part.get_payload(decode=True) or b"", fmt, base)
-        return triples
-    return formats.parse_triples(body, formats.payload_format(content_type), base)
-
-
-def _exists(store, target: str | None) -> bool:
-    return target is DEFAULT or target in store.named_graphs()
-
-
-def read_graph(state, target: str | None, fmt: str) -> bytes:
-    """One graph serialised in ``fmt``; ResourceNotFound when the store has no such graph."""
-    if not _exists(state.store, target):
-        raise ResourceNotFound(f"the store has no graph {target}")
-    pattern = "?s ?p ?o" if target is DEFAULT else f"GRAPH <{target}> {{ ?s ?p ?o }}"
-    result = state.store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}", union_default=False)
-    return formats.serialize_result(result, fmt, sys.maxsize)
-
-
-def write_graph(state, target: str | None, triples: list, replace: bool) -> bool:
-    """Replace (PUT) or add to (POST) one graph in one update; True when the graph is new."""
-    data = formats.triples_as_sparql(triples)
-    with state.version.lock:
-        created = not _exists(state.store, target)
-        if target is DEFAULT:
-            steps = ["CLEAR SILENT DEFAULT"] if replace else []
-            steps += [f"INSERT DATA {{ {data} }}"] if triples else []
-        else:
-            steps = [f"DROP SILENT GRAPH <{target}>"] if replace else []
-            steps += [f"CREATE SILENT GRAPH <{target}>"]
-            steps += [f"INSERT DATA {{ GRAPH <{target}> {{ {data} }} }}"] if triples else []
-        if steps:
-            state.store.update(" ;\n".join(steps))
-            state.version.bump()
-    return created
-
-
-def delete_graph(state, target: str | None) -> None:
-    """Drop a named graph (or empty the default graph); ResourceNotFound when there is no such graph."""
-    with state.version.lock:
-        if not _exists(state.store, target):
-            raise ResourceNotFound(f"the store has no graph {target}")
-        state.store.update("CLEAR DEFAULT" if target is DEFAULT else f"DROP GRAPH <{target}>")
-        state.version.bump()

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from sparql_api.caching import build_id, data_version
 from sparql_api.errors import NotReady
 from sparql_api.openapi import problems
-from sparql_api.routes import read_only_reason
+from sparql_api.authorization import read_only_reason
 from sparql_api.workers import QueryPool
 
 router = APIRouter(tags=["Operations"])
@@ -27,7 +27,7 @@ log = logging.getLogger("kimgraph.health")
 def health(request: Request) -> dict:
     """``{"status": "ok", "triples": N, "read_only": bool}`` while the store answers, with ``read_only_reason``
     when the service is read-only."""
-    reason = read_only_reason(request.app.state)
+    reason = read_only_reason(request.app.state.settings, request.app.state.store)
     triples = request.app.state.metrics.store_size.triples()  # counted once per data version
     return {"status": "ok", "triples": triples, "read_only": reason is not None,
             **({"read_only_reason": reason} if reason else {})}
@@ -36,7 +36,7 @@ def health(request: Request) -> dict:
 def _version(request: Request) -> dict:
     app = request.app
     return {"build": build_id(app), "version": data_version(app),
-            "read_only": read_only_reason(app.state) is not None}
+            "read_only": read_only_reason(app.state.settings, app.state.store) is not None}
 
 
 @router.api_route("/health/live", methods=["GET", "HEAD"], summary="Liveness: the process answers")

@@ -11,7 +11,7 @@ from sparql_api.catalogue import dataset_graph, select_strings, source_documents
 from sparql_api.conneg import negotiate
 from sparql_api.responses import (HTML, OGL_ATTRIBUTION, PAGES_CSS, PAGES_CSS_PATH, RDF_OFFERS, documented, html_page,
                                   rdf_response)
-from sparql_api.routes import base_url
+from sparql_api.request_input import base_url
 from sparql_api.statistics import stats_for
 
 router = APIRouter(tags=["Pages"], default_response_class=Response)

@@ -17,16 +17,15 @@ from fastapi import APIRouter, Query, Request
 from rdflib.term import Node
 from starlette.responses import JSONResponse, Response
 
-from store.sparql_text import query_form
 from kimdata.namespaces import Iris
-from sparql_api import hydra as c
-from sparql_api import formats, html
-from sparql_api.conneg import negotiate
+from sparql_api import bound_queries, formats, html
+from sparql_api.caching import cached_by_url
+from sparql_api.conneg import choose_format, negotiate
 from sparql_api.errors import BadRequest, ResourceNotFound
 from sparql_api.named_queries import NamedQuery, Param, bind, load_queries
 from sparql_api.openapi import content, problems
-from sparql_api.routes import base_url
-from sparql_api.routes.collections import cached, check_params, choose_format
+from sparql_api.request_input import base_url, check_params
+from store.sparql_text import query_form
 
 # (media type, our format name) in our order of preference; the first is the default
 RESULT_OFFERS: tuple[tuple[str, str], ...] = (
@@ -73,7 +72,7 @@ async def _answer(request: Request, query: NamedQuery, values: Mapping[str, Node
     """Run the query with its bound values and write the answer (HTML: a table of the JSON results)."""
     kind = "graph" if offers is GRAPH_OFFERS else "results"
     wanted = "json" if name == "html" else name
-    answer = await c.run_bound(request.app.state, query.text, values, base_iri=base_url(request),
+    answer = await bound_queries.run_bound(request.app.state, query.text, values, base_iri=base_url(request),
                                results_format=wanted if kind == "results" else None,
                                graph_format=wanted if kind == "graph" else None)
     if name != "html":
@@ -116,7 +115,7 @@ def _endpoint(query: NamedQuery, offers: tuple[tuple[str, str], ...], iris: Iris
             values = bind(query, raw)
         except ValueError as e:
             raise BadRequest(str(e)) from None
-        return await cached(request, media, lambda: _answer(request, query, values, raw, offers, media, name))
+        return await cached_by_url(request, media, lambda: _answer(request, query, values, raw, offers, media, name))
 
     parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
     examples = query.examples(iris)
@@ -151,7 +150,7 @@ def queries_router(queries: Mapping[str, NamedQuery] | None = None, iris: Iris |
                      ) -> Response:
         """Every named query with its summary, parameters (name, type, example) and the URL that runs it."""
         check_params(request, ("format",))
-        name = choose_format(request, LIST_FORMATS, fmt)
+        name = choose_format(request.headers.get("accept"), LIST_FORMATS, fmt)
         root = base_url(request)
         listing = []
         for query in queries.values():

@@ -15,7 +15,8 @@ from starlette.responses import JSONResponse, Response
 from sparql_api import html
 from sparql_api import search_index as index
 from sparql_api.caching import conditional
-from sparql_api.routes.collections import check_params, choose_format
+from sparql_api.conneg import choose_format
+from sparql_api.request_input import check_params
 
 router = APIRouter(tags=["Search"])
 
@@ -55,7 +56,7 @@ def search(
 ) -> Response:
     """Resources whose labels, codes or statements contain every word of ``q``, ranked by BM25."""
     check_params(request, ("q", "limit", "offset", "format"))
-    name = choose_format(request, SEARCH_FORMATS, fmt)
+    name = choose_format(request.headers.get("accept"), SEARCH_FORMATS, fmt)
     searcher = index.index_for(request.app.state)
     # the index's own version in the tag: a large index may still reflect the data before a write
     return conditional(request, SEARCH_FORMATS[name], lambda: _answer(request, searcher, q, limit, offset, name),

@@ -14,41 +14,22 @@ from starlette.responses import Response
 from sparql_api import formats
 from sparql_api.conneg import negotiate
 from sparql_api.openapi import content, problems
-from sparql_api.errors import (BadRequest, FederationRefused, InvalidQuery, KimError, NotAcceptable,
-                               PayloadTooLarge, UnsupportedMediaType, UriTooLong)
-from sparql_api.routes import (absolute_iri, base_url, media_type, query_items, read_body, require_writer,
-                               values)
-from sparql_api.routes.service import description_or_editor
-from store.errors import QuerySyntaxError
-from store.sparql_text import (NestingTooDeep, RemoteAccessRefused, Token, add_using, keywords, query_form,
-                               refuse_deep_nesting, refuse_remote, tokens)
-from sparql_api.workers import QueryJob, call_with_stack, shift_position
+from sparql_api.authorization import require_writer, writes_enabled
+from sparql_api.descriptions import description_response, service_description
+from sparql_api.editor import editor_response
+from sparql_api.errors import BadRequest, KimError, NotAcceptable, PayloadTooLarge, UnsupportedMediaType, UriTooLong
+from sparql_api.graphs import apply_update
+from sparql_api.request_input import (absolute_iri, base_url, check_text, media_type, query_items, read_body,
+                                      read_tokens, values)
+from sparql_api.statistics import stats_for
+from store.sparql_text import add_using, keywords, query_form
+from sparql_api.workers import QueryJob
 
 router = APIRouter(tags=["SPARQL"])
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
-
-LONG_TEXT = 4_000  # characters from which a query is read in a thread
-
-
-async def read_tokens(text: str) -> list[Token]:
-    """``tokens(text)``, in a thread for a long text (up to a second for the longest accepted), so
-    the event loop keeps serving meanwhile."""
-    return tokens(text) if len(text) < LONG_TEXT else await run_in_threadpool(tokens, text)
-
-
-def check_text(found: list[Token]) -> None:
-    """Refuse SERVICE and LOAD (FederationRefused) and brackets nested too deep (InvalidQuery)."""
-    try:
-        refuse_remote(found)
-        refuse_deep_nesting(found)
-    except RemoteAccessRefused as e:
-        raise FederationRefused(str(e)) from None
-    except NestingTooDeep as e:
-        raise InvalidQuery(str(e)) from None
-
 
 # ------------------------------------------------------------------ routes
 
@@ -96,7 +77,7 @@ async def sparql_get(request: Request) -> Response:
         raise BadRequest("a SPARQL Update must be sent with POST (SPARQL 1.1 Protocol §2.2)")
     queries = values(params, "query")
     if not queries:
-        return await description_or_editor(request)
+        return await _description_or_editor(request)
     return await _query(request, _one(queries, "query"), params, too_long=UriTooLong)
 
 
@@ -133,6 +114,17 @@ async def sparql_post(request: Request) -> Response:
     if updates:
         return await _update(request, _one(updates, "update"), params)
     raise BadRequest("the request has no query and no update")
+
+
+async def _description_or_editor(request: Request) -> Response:
+    """GET /sparql without a query: the query editor for browsers, the service description for the rest."""
+    accept = request.headers.get("accept")
+    chosen = negotiate(accept, formats.GRAPH_OFFERS + ["text/html"])
+    if chosen == "text/html":
+        return await run_in_threadpool(editor_response, request)
+    writable = writes_enabled(request.app.state.settings)
+    return await run_in_threadpool(
+        lambda: description_response(service_description(base_url(request), stats_for(request), writable), accept))
 
 
 def _one(found: list[str], name: str) -> str:
@@ -194,7 +186,7 @@ def _acceptable(accept: str | None, offers: list[str], required: bool) -> str | 
 
 
 async def _update(request: Request, text: str, params: list[tuple[str, str]]) -> Response:
-    require_writer(request)
+    require_writer(request, request.app.state.settings, request.app.state.store)
     settings = request.app.state.settings
     if len(text) > settings.max_query_length:
         raise PayloadTooLarge(f"the update is {len(text)} characters long; "
@@ -208,17 +200,6 @@ async def _update(request: Request, text: str, params: list[tuple[str, str]]) ->
             raise BadRequest("using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH "
                              "in the update (SPARQL 1.1 Protocol §2.2.3)")
         text = add_using(text, found, using, using_named)
-    await run_in_threadpool(apply_update, request.app.state, f"BASE <{base_url(request)}sparql>\n{text}")
+    state = request.app.state
+    await run_in_threadpool(apply_update, state.store, state.version, f"BASE <{base_url(request)}sparql>\n{text}")
     return Response(status_code=204)
-
-
-def apply_update(state, text: str) -> None:
-    """Run one update as one transaction and tell the query workers the data changed."""
-    with state.version.lock:
-        try:
-            call_with_stack(state.store.update, text)
-        except QuerySyntaxError as e:
-            raise InvalidQuery(shift_position(str(e))) from None
-        except RuntimeError as e:  # e.g. DROP of a graph that does not exist: nothing was changed
-            raise BadRequest(f"the update failed and changed nothing: {e}") from None
-        state.version.bump()
