@@ -267,3 +267,20 @@ def jsonld_as(document: dict, fmt: str, base_iri: str) -> bytes:
     data = json.dumps(local, ensure_ascii=False).encode()
     triples = formats.parse_triples(data, "jsonld", base_iri)
     return formats.convert_ntriples(formats.triples_as_sparql(triples).encode(), fmt)
+
+
+class CollectionTotals:
+    """``totalItems`` of the collections by data version, spec and bound values; emptied when it holds too many
+    (they are cheap to count again)."""
+
+    def __init__(self, most: int = 512) -> None:
+        self.most = most
+        self._totals: dict[tuple, int] = {}
+
+    def get(self, key: tuple) -> int | None:
+        return self._totals.get(key)
+
+    def put(self, key: tuple, total: int) -> None:
+        if len(self._totals) > self.most:
+            self._totals.clear()
+        self._totals[key] = total

@@ -41,9 +41,9 @@ def json_response(data, headers: Mapping[str, str] | None = None, media: str = "
                     headers={"Vary": "Accept", **(headers or {})})
 
 
-def html_page(request: Request, template: str, **context) -> Response:
+def html_page(request: Request, base_iri: str, template: str, **context) -> Response:
     """A page of ours: the template rendered by sparql_api.html (CSP headers) plus ``Vary: Accept``."""
-    response = render_page(template, request=request, **context)
+    response = render_page(template, request=request, base_iri=base_iri, **context)
     response.headers["Vary"] = "Accept"
     return response
 

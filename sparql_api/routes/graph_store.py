@@ -21,6 +21,7 @@ from sparql_api.errors import BadRequest
 from sparql_api.graphs import DEFAULT, delete_graph, payload_triples, read_graph, write_graph
 from sparql_api.openapi import content, problems
 from sparql_api.request_input import absolute_iri, base_url, query_items, read_body, single
+from sparql_api.services import Services, ServicesDep
 
 router = APIRouter(tags=["Graph Store"])
 STORE = ""  # the target of the bare graph store URL: POST there creates a graph
@@ -44,29 +45,30 @@ def _target(request: Request, path: str | None) -> str | None:
     return STORE
 
 
-async def graph_store(request: Request) -> Response:
+async def graph_store(request: Request, services: ServicesDep) -> Response:
     """Read a graph (GET, HEAD) or, with a bearer token, replace (PUT), add to (POST) or drop (DELETE) it."""
-    return await _serve(request, None)
+    return await _serve(request, services, None)
 
 
-async def graph_store_direct(request: Request, path: str) -> Response:
+async def graph_store_direct(request: Request, services: ServicesDep, path: str) -> Response:
     """The graph whose IRI is this URL: read it (GET, HEAD) or, with a bearer token, replace, add to or drop it."""
-    return await _serve(request, path)
+    return await _serve(request, services, path)
 
 
-async def _serve(request: Request, path: str | None) -> Response:
+async def _serve(request: Request, services: Services, path: str | None) -> Response:
+    store = services.store
     target = _target(request, path)
     if request.method in ("GET", "HEAD"):
         if target == STORE:
             raise BadRequest("name a graph with ?graph=IRI or ?default; /dump.trig has the whole dataset")
         media = negotiate(request.headers.get("accept"), formats.GRAPH_OFFERS)
-        body = await run_in_threadpool(read_graph, request.app.state.store, target, formats.format_of(media, "graph").name)
+        body = await run_in_threadpool(read_graph, store, target, formats.format_of(media, "graph").name)
         return Response(body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
-    require_writer(request, request.app.state.settings, request.app.state.store)
+    require_writer(request, services.settings, store)
     if request.method == "DELETE":
         if target == STORE:
             raise BadRequest("name the graph to delete with ?graph=IRI or ?default")
-        await run_in_threadpool(delete_graph, request.app.state.store, request.app.state.version, target)
+        await run_in_threadpool(delete_graph, store, services.version, target)
         return Response(status_code=204)
     if target == STORE and request.method == "PUT":
         raise BadRequest("name the graph to replace with ?graph=IRI or ?default")
@@ -74,11 +76,10 @@ async def _serve(request: Request, path: str | None) -> Response:
     if target == STORE:  # a new graph, named by a URL of its own (Graph Store Protocol §5.5)
         target = base_url(request) + "store/" + uuid.uuid4().hex
         headers["Location"] = target
-    body = await read_body(request, request.app.state.settings.max_body_bytes)
+    body = await read_body(request, services.settings.max_body_bytes)
     base = target or str(request.url.replace(query=""))
     triples = payload_triples(request.headers.get("content-type"), body, base, multipart=request.method == "POST")
-    created = await run_in_threadpool(write_graph, request.app.state.store, request.app.state.version, target, triples,
-                                      request.method == "PUT")
+    created = await run_in_threadpool(write_graph, store, services.version, target, triples, request.method == "PUT")
     return Response(status_code=201 if created else 204, headers=headers)
 
 

@@ -14,6 +14,7 @@ from sparql_api.coverage import shapes_for
 from sparql_api.documentation import ontology_graphs, ontology_terms, shape_rules
 from sparql_api.request_input import base_url
 from sparql_api.responses import HTML, OGL_ATTRIBUTION, PAGES_CSS_PATH, RDF_OFFERS, documented, html_page, rdf_response
+from sparql_api.services import ServicesDep
 
 router = APIRouter(tags=["Publishing"], default_response_class=Response)
 
@@ -35,7 +36,7 @@ def _negotiate(request: Request) -> str:
     responses=documented({"text/turtle": "<https://w3id.org/uk-kim/def> a owl:Ontology ; owl:versionInfo \"0.1.0\" .",
                           HTML: "<section class=\"term\" id=\"Duty\">...</section>"}),
 )
-def ontology(request: Request) -> Response:
+def ontology(request: Request, services: ServicesDep) -> Response:
     """The ontology in the negotiated format."""
     media = _negotiate(request)
 
@@ -46,10 +47,10 @@ def ontology(request: Request) -> Response:
         if media != HTML:
             return rdf_response(graph, media)
         header, classes, properties = ontology_terms()
-        return html_page(request, "ontology.html", title="KIM ontology", ontology=header, classes=classes,
-                         properties=properties, css=PAGES_CSS_PATH)
+        return html_page(request, services.settings.base_iri, "ontology.html", title="KIM ontology", ontology=header,
+                         classes=classes, properties=properties, css=PAGES_CSS_PATH)
 
-    return conditional(request, media, answer, "def", str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, "def", str(request.base_url), headers={"Vary": "Accept"})
 
 
 # ------------------------------------------------------------------ /shapes
@@ -63,18 +64,19 @@ def ontology(request: Request) -> Response:
                                          "sh:message \"R06 duty is mapped to no KSB\" .",
                           HTML: "<table id=\"rules\">...</table>"}),
 )
-def shapes(request: Request) -> Response:
+def shapes(request: Request, services: ServicesDep) -> Response:
     """The shapes graph in the negotiated format."""
     media = _negotiate(request)
+    base_iri = services.settings.base_iri
 
     def answer() -> Response:
-        graph = shapes_for(request.app.state.settings.base_iri)
+        graph = shapes_for(base_iri)
         if media != HTML:
             return rdf_response(graph, media)
-        return html_page(request, "shapes.html", title="Conformance shapes", rules=shape_rules(graph),
+        return html_page(request, base_iri, "shapes.html", title="Conformance shapes", rules=shape_rules(graph),
                          css=PAGES_CSS_PATH)
 
-    return conditional(request, media, answer, "shapes", str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, "shapes", str(request.base_url), headers={"Vary": "Accept"})
 
 
 @router.api_route(
@@ -87,19 +89,19 @@ def shapes(request: Request) -> Response:
                                          "  dcat:distribution <http://127.0.0.1:8000/dataset#dump-trig> .",
                           HTML: "<dl class=\"props\">...</dl>"}),
 )
-def dataset(request: Request) -> Response:
+def dataset(request: Request, services: ServicesDep) -> Response:
     """The DCAT description in the negotiated format."""
     media = _negotiate(request)
 
     def answer() -> Response:
         if media != HTML:
-            return rdf_response(dataset_graph(base_url(request), request.app.state.store), media)
+            return rdf_response(dataset_graph(base_url(request), services.store), media)
         root = base_url(request)
-        return html_page(request, "dataset.html", title="Dataset", dumps=[(root + p, t, m) for p, t, m, _ in DUMPS],
-                         sources=source_documents(request.app.state.store), ogl=str(OGL_V3),
-                         attribution=OGL_ATTRIBUTION, css=PAGES_CSS_PATH)
+        return html_page(request, services.settings.base_iri, "dataset.html", title="Dataset",
+                         dumps=[(root + p, t, m) for p, t, m, _ in DUMPS], sources=source_documents(services.store),
+                         ogl=str(OGL_V3), attribution=OGL_ATTRIBUTION, css=PAGES_CSS_PATH)
 
-    return conditional(request, media, answer, "dataset", str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, "dataset", str(request.base_url), headers={"Vary": "Accept"})
 
 
 @router.api_route(
@@ -108,9 +110,8 @@ def dataset(request: Request) -> Response:
     responses=documented({"application/ld+json": [{"@id": "https://w3id.org/uk-kim/graph/ontology", "@graph": []}]},
                          errors=()),
 )
-def dump_jsonld(request: Request) -> Response:
+def dump_jsonld(request: Request, services: ServicesDep) -> Response:
     """Every named graph, as JSON-LD."""
-    return conditional(request, "application/ld+json",
-                       lambda: Response(request.app.state.store.dump("jsonld"), media_type="application/ld+json"),
-                       "dump")
+    return conditional(request, services.stamp, "application/ld+json",
+                       lambda: Response(services.store.dump("jsonld"), media_type="application/ld+json"), "dump")
 

@@ -26,11 +26,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from sparql_api import linked_data
-from sparql_api.caching import body_cache, conditional, precondition, with_validators
+from sparql_api.caching import conditional, precondition, with_validators
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, NotAcceptable, ResourceNotFound
 from sparql_api.html import local_path, render_page
 from sparql_api.resource_view import Viewer
+from sparql_api.services import ServicesDep
 
 router = APIRouter(tags=["Linked data"])
 
@@ -84,6 +85,7 @@ def _format_links(here: str) -> list[dict[str, str]]:
 async def resource(
     request: Request,
     path: str,
+    services: ServicesDep,
     format: str | None = Query(None, description="Override Accept: jsonld, json, html, ttl, nt, rdf or a "
                                                  "media type"),
 ) -> Response:
@@ -92,7 +94,7 @@ async def resource(
         media = negotiate(_wanted(request, format), linked_data.OFFERS)
     except NotAcceptable as e:
         raise NotAcceptable(e.detail, headers={"Vary": "Accept"}) from None
-    settings = request.app.state.settings
+    settings = services.settings
     iri = linked_data.iri_for_path(settings.base_iri, path)
     if iri is None:
         raise ResourceNotFound(f"/id/{path} is not the path of a KIM Graph IRI")
@@ -107,7 +109,7 @@ async def resource(
     }
     if media == "application/json":
         headers["Link"] += f', <{ctx}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"'
-    store = request.app.state.store
+    store = services.store
 
     def build() -> Response:
         triples = linked_data.describe(store, iri)
@@ -121,16 +123,17 @@ async def resource(
         if media == "text/html":
             root = _root(request)
             viewer = Viewer(lambda target: _local(target, settings.base_iri, root))
-            return render_page("resource.html", request=request, view=viewer.view(document), formats=links)
+            return render_page("resource.html", request=request, base_iri=settings.base_iri, view=viewer.view(document),
+                               formats=links)
         return Response(linked_data.json_bytes(document), media_type=media)
 
     # A current copy or a cached answer is served on the event loop; only building one takes a thread.
-    cache_headers, answer = precondition(request, media, ctx, headers=headers)
+    cache_headers, answer = precondition(request, services.stamp, media, ctx, headers=headers)
     if answer is not None:
         return answer
-    cache, key = body_cache(request.app), ("id", iri, media, ctx)
-    response = cache.get(request.app, key) or await run_in_threadpool(cache.build, request.app, key, build)
-    return with_validators(request, response, cache_headers)
+    cache, key = services.body_cache, ("id", iri, media, ctx)
+    response = cache.get(key) or await run_in_threadpool(cache.build, key, build)
+    return with_validators(request, services.stamp, response, cache_headers)
 
 
 def _local(iri: str, base: str, root: str) -> str | None:
@@ -141,9 +144,9 @@ def _local(iri: str, base: str, root: str) -> str | None:
 @router.api_route("/context.jsonld", methods=["GET", "HEAD"], summary="The JSON-LD context of the API",
                   response_class=Response,
                   responses={200: {"content": {CONTEXT_MEDIA: {}}}})
-def context(request: Request) -> Response:
+def context(request: Request, services: ServicesDep) -> Response:
     """The published ``@context`` that every JSON-LD answer of ``/id/...`` refers to."""
-    return conditional(request, CONTEXT_MEDIA,
+    return conditional(request, services.stamp, CONTEXT_MEDIA,
                        lambda: Response(linked_data.context_bytes(), media_type=CONTEXT_MEDIA))
 
 

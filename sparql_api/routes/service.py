@@ -13,7 +13,7 @@ from sparql_api import formats
 from sparql_api.descriptions import description_response, void_description
 from sparql_api.openapi import content, problems
 from sparql_api.request_input import base_url
-from sparql_api.statistics import stats_for
+from sparql_api.services import ServicesDep, StoreDep
 
 router = APIRouter(tags=["Service"])
 
@@ -22,23 +22,23 @@ router = APIRouter(tags=["Service"])
                   response_class=Response,
                   responses={200: {"description": "The void:Dataset, in the negotiated RDF format.",
                                    "content": content(formats.GRAPH_OFFERS)}, **problems(406)})
-def void(request: Request) -> Response:
+def void(request: Request, services: ServicesDep) -> Response:
     """The dataset's VoID description, in the RDF format the client accepts."""
-    description = void_description(base_url(request), stats_for(request), request.app.state.settings.base_iri)
+    description = void_description(base_url(request), services.stats.get(), services.settings.base_iri)
     return description_response(description, request.headers.get("accept"))
 
 
 @router.api_route("/dump.trig", methods=["GET", "HEAD"], summary="The whole dataset as TriG",
                   response_class=Response,
                   responses={200: {"description": "Every named graph.", "content": content(["application/trig"])}})
-def dump_trig(request: Request) -> Response:
+def dump_trig(store: StoreDep) -> Response:
     """Every named graph, as TriG."""
-    return Response(request.app.state.store.dump("trig"), media_type="application/trig")
+    return Response(store.dump("trig"), media_type="application/trig")
 
 
 @router.api_route("/dump.nq", methods=["GET", "HEAD"], summary="The whole dataset as N-Quads",
                   response_class=Response,
                   responses={200: {"description": "Every named graph.", "content": content(["application/n-quads"])}})
-def dump_nquads(request: Request) -> Response:
+def dump_nquads(store: StoreDep) -> Response:
     """Every named graph, as N-Quads."""
-    return Response(request.app.state.store.dump("nquads"), media_type="application/n-quads")
+    return Response(store.dump("nquads"), media_type="application/n-quads")

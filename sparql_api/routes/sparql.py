@@ -21,7 +21,7 @@ from sparql_api.errors import BadRequest, KimError, NotAcceptable, PayloadTooLar
 from sparql_api.graphs import apply_update
 from sparql_api.request_input import (absolute_iri, base_url, check_text, media_type, query_items, read_body,
                                       read_tokens, values)
-from sparql_api.statistics import stats_for
+from sparql_api.services import Services, ServicesDep
 from store.sparql_text import add_using, keywords, query_form
 from sparql_api.workers import QueryJob
 
@@ -70,21 +70,21 @@ POST_DOC = {
 
 @router.api_route("/sparql", methods=["GET", "HEAD"], summary="SPARQL query by GET, or the service description",
                   **GET_DOC)
-async def sparql_get(request: Request) -> Response:
+async def sparql_get(request: Request, services: ServicesDep) -> Response:
     """``?query=`` runs a query (results by Accept or ``format=``); without one, describes the service."""
     params = query_items(request)
     if values(params, "update"):
         raise BadRequest("a SPARQL Update must be sent with POST (SPARQL 1.1 Protocol §2.2)")
     queries = values(params, "query")
     if not queries:
-        return await _description_or_editor(request)
-    return await _query(request, _one(queries, "query"), params, too_long=UriTooLong)
+        return await _description_or_editor(request, services)
+    return await _query(request, services, _one(queries, "query"), params, too_long=UriTooLong)
 
 
 @router.post("/sparql", summary="SPARQL query or update by POST (form-encoded or direct)", **POST_DOC)
-async def sparql_post(request: Request) -> Response:
+async def sparql_post(request: Request, services: ServicesDep) -> Response:
     """A query or (with a bearer token) an update, form-encoded or sent directly."""
-    settings = request.app.state.settings
+    settings = services.settings
     kind, parameters = media_type(request.headers.get("content-type"))
     params = query_items(request)
     if kind == FORM:
@@ -110,21 +110,21 @@ async def sparql_post(request: Request) -> Response:
     if queries and updates:
         raise BadRequest("send either a query or an update, not both")
     if queries:
-        return await _query(request, _one(queries, "query"), params, too_long=PayloadTooLarge)
+        return await _query(request, services, _one(queries, "query"), params, too_long=PayloadTooLarge)
     if updates:
-        return await _update(request, _one(updates, "update"), params)
+        return await _update(request, services, _one(updates, "update"), params)
     raise BadRequest("the request has no query and no update")
 
 
-async def _description_or_editor(request: Request) -> Response:
+async def _description_or_editor(request: Request, services: Services) -> Response:
     """GET /sparql without a query: the query editor for browsers, the service description for the rest."""
     accept = request.headers.get("accept")
     chosen = negotiate(accept, formats.GRAPH_OFFERS + ["text/html"])
     if chosen == "text/html":
-        return await run_in_threadpool(editor_response, request)
-    writable = writes_enabled(request.app.state.settings)
+        return await run_in_threadpool(editor_response, request, services.queries, services.iris)
+    writable = writes_enabled(services.settings)
     return await run_in_threadpool(
-        lambda: description_response(service_description(base_url(request), stats_for(request), writable), accept))
+        lambda: description_response(service_description(base_url(request), services.stats.get(), writable), accept))
 
 
 def _one(found: list[str], name: str) -> str:
@@ -133,8 +133,9 @@ def _one(found: list[str], name: str) -> str:
     return found[0]
 
 
-async def _query(request: Request, text: str, params: list[tuple[str, str]], too_long: type[KimError]) -> Response:
-    settings, state = request.app.state.settings, request.app.state
+async def _query(request: Request, services: Services, text: str, params: list[tuple[str, str]],
+                 too_long: type[KimError]) -> Response:
+    settings = services.settings
     if len(text) > settings.max_query_length:
         raise too_long(f"the query is {len(text)} characters long; the most accepted is {settings.max_query_length}")
     found = await read_tokens(text)
@@ -160,9 +161,9 @@ async def _query(request: Request, text: str, params: list[tuple[str, str]], too
         results_format=results_media and formats.format_of(results_media, "results").name,
         graph_format=graph_media and formats.format_of(graph_media, "graph").name,
         max_rows=settings.max_result_rows,
-        version=state.version.value,
+        version=services.version.value,
     )
-    answer = await state.runner.run(job)
+    answer = await services.runner.run(job)
     media = results_media if formats.BY_NAME[answer.format].kind == "results" else graph_media
     return Response(answer.body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
 
@@ -185,9 +186,9 @@ def _acceptable(accept: str | None, offers: list[str], required: bool) -> str | 
         return None
 
 
-async def _update(request: Request, text: str, params: list[tuple[str, str]]) -> Response:
-    require_writer(request, request.app.state.settings, request.app.state.store)
-    settings = request.app.state.settings
+async def _update(request: Request, services: Services, text: str, params: list[tuple[str, str]]) -> Response:
+    settings = services.settings
+    require_writer(request, settings, services.store)
     if len(text) > settings.max_query_length:
         raise PayloadTooLarge(f"the update is {len(text)} characters long; "
                               f"the most accepted is {settings.max_query_length}")
@@ -200,6 +201,5 @@ async def _update(request: Request, text: str, params: list[tuple[str, str]]) ->
             raise BadRequest("using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH "
                              "in the update (SPARQL 1.1 Protocol §2.2.3)")
         text = add_using(text, found, using, using_named)
-    state = request.app.state
-    await run_in_threadpool(apply_update, state.store, state.version, f"BASE <{base_url(request)}sparql>\n{text}")
+    await run_in_threadpool(apply_update, services.store, services.version, f"BASE <{base_url(request)}sparql>\n{text}")
     return Response(status_code=204)

@@ -7,13 +7,12 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from conformance.fast import relabel_blank_nodes
-from conformance.reference import Report
-from kimdata.namespaces import Iris
 from sparql_api.caching import conditional
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import KSB_TYPES, coverage, grouped
 from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
-from sparql_api.standard_reports import stored_report, validate_store
+from sparql_api.services import ServicesDep
+from sparql_api.standard_reports import stored_report
 
 router = APIRouter(tags=["Standards quality"], default_response_class=Response)
 
@@ -58,17 +57,6 @@ REPORT_TURTLE = """@prefix sh: <http://www.w3.org/ns/shacl#> .
               sh:sourceShape <https://w3id.org/uk-kim/shapes#R06-duty-mapped> ] ."""
 
 
-def fresh_report(request: Request) -> Report:
-    """The shapes run over the whole store (source graphs and concept schemes), once per data version."""
-    state = request.app.state
-    version = state.version.value
-    cached = getattr(state, "fresh_validation", None)
-    if cached is None or cached[0] != version:
-        cached = (version, validate_store(state.store, Iris(state.settings.base_iri)))
-        state.fresh_validation = cached
-    return cached[1]
-
-
 @router.api_route(
     "/standards/{reference}/coverage", methods=["GET", "HEAD"],
     summary="Coverage matrix of a standard: which duty maps which knowledge, skill and behaviour",
@@ -79,20 +67,19 @@ def fresh_report(request: Request) -> Report:
                 "highlighted.",
     responses=documented({JSON: COVERAGE_EXAMPLE, HTML: "<table class=\"matrix\">...</table>"}, errors=(400, 404, 406)),
 )
-def coverage_matrix(request: Request, reference: str = Reference) -> Response:
+def coverage_matrix(request: Request, services: ServicesDep, reference: str = Reference) -> Response:
     """The duty x KSB matrix of one standard, as JSON or HTML."""
     media = negotiate(request.headers.get("accept"), COVERAGE_OFFERS)
-    state = request.app.state
 
     def answer() -> Response:
-        matrix = coverage(state.store, Iris(state.settings.base_iri), reference)
+        matrix = coverage(services.store, services.iris, reference)
         if media == JSON:
             return json_response(matrix.to_json())
         groups = [(t, matrix.ksbs_of_type(t)) for t in KSB_TYPES if matrix.ksbs_of_type(t)]
-        return html_page(request, "coverage.html", title=f"Coverage of {reference}", matrix=matrix, groups=groups,
-                         css=PAGES_CSS_PATH)
+        return html_page(request, services.settings.base_iri, "coverage.html", title=f"Coverage of {reference}",
+                         matrix=matrix, groups=groups, css=PAGES_CSS_PATH)
 
-    return conditional(request, media, answer, reference, str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, reference, str(request.base_url), headers={"Vary": "Accept"})
 
 
 @router.api_route(
@@ -110,19 +97,18 @@ def coverage_matrix(request: Request, reference: str = Reference) -> Response:
                                                   "@type": "sh:ValidationReport", "sh:conforms": False}},
                          errors=(400, 404, 406)),
 )
-def conformance_report(request: Request, reference: str = Reference) -> Response:
+def conformance_report(request: Request, services: ServicesDep, reference: str = Reference) -> Response:
     """One standard's stored findings and extraction issues."""
     media = negotiate(request.headers.get("accept"), REPORT_OFFERS)
-    state = request.app.state
 
     def answer() -> Response:
-        result = stored_report(state.store, Iris(state.settings.base_iri), reference, lambda: fresh_report(request))
+        result = stored_report(services.store, services.iris, reference, services.fresh_validation.get)
         if media == JSON:
             return json_response(result.to_json())
         if media == HTML:
-            return html_page(request, "conformance.html", title=f"Conformance of {reference}", result=result,
-                             report=result.report, groups=grouped(result.report.findings), issues=result.issues,
-                             css=PAGES_CSS_PATH)
+            return html_page(request, services.settings.base_iri, "conformance.html",
+                             title=f"Conformance of {reference}", result=result, report=result.report,
+                             groups=grouped(result.report.findings), issues=result.issues, css=PAGES_CSS_PATH)
         return rdf_response(relabel_blank_nodes(result.report.graph), media)
 
-    return conditional(request, media, answer, reference, str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, reference, str(request.base_url), headers={"Vary": "Accept"})

@@ -9,16 +9,15 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from rdflib import Graph
 from starlette.responses import Response
 
-from kimdata.namespaces import Iris
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import grouped, report_json
 from sparql_api.errors import BadRequest, UnsupportedMediaType
 from sparql_api.request_input import media_type, read_body
 from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
-from sparql_api.uploads import UPLOADS, Outcome, concepts_graph, report_graph, validate_upload
+from sparql_api.services import ServicesDep, SettingsDep
+from sparql_api.uploads import UPLOADS, Outcome, report_graph, validate_upload
 
 router = APIRouter(tags=["Validation"], default_response_class=Response)
 
@@ -66,31 +65,20 @@ REPORT_JSON = {"conforms": False, "counts": {"Violation": 1, "Warning": 0, "Info
                "extractionIssues": []}
 
 
-def concepts(request: Request) -> Graph:
-    """The concept schemes of the current data version, read once per version."""
-    state = request.app.state
-    version = state.version.value
-    cached = getattr(state, "validation_concepts", None)
-    if cached is None or cached[0] != version:
-        cached = (version, concepts_graph(state.store, Iris(state.settings.base_iri)))
-        state.validation_concepts = cached
-    return cached[1]
-
-
-def allowed_contexts(request: Request) -> set[str]:
+def allowed_contexts(request: Request, base_iri: str) -> set[str]:
     """The URLs that name the published context: under the base IRI and on this service."""
     root = str(request.base_url)
-    return {request.app.state.settings.base_iri + "context.jsonld", root + "context.jsonld"}
+    return {base_iri + "context.jsonld", root + "context.jsonld"}
 
 
-def respond(outcome: Outcome, media: str, request: Request, text: str | None = None,
+def respond(outcome: Outcome, media: str, request: Request, base_iri: str, text: str | None = None,
             reference: str | None = None) -> Response:
     headers = {"Cache-Control": "no-store"}
     if media == "application/json":
         return json_response(report_json(outcome.report, outcome.issues, triples=outcome.triples,
                                          format=outcome.upload_format, notes=outcome.notes), headers)
     if media == HTML:
-        response = html_page(request, "validation.html", title="Validation report", report=outcome.report,
+        response = html_page(request, base_iri, "validation.html", title="Validation report", report=outcome.report,
                              groups=grouped(outcome.report.findings), issues=outcome.issues, notes=outcome.notes,
                              triples=outcome.triples, upload_format=outcome.upload_format, text=text,
                              reference=reference, css=PAGES_CSS_PATH, endpoint=str(request.base_url) + "validate")
@@ -105,12 +93,12 @@ def respond(outcome: Outcome, media: str, request: Request, text: str | None = N
                 "validate it; programs POST to the same URL.",
     responses=documented({HTML: "<form class=\"validate\" method=\"post\" action=\"/validate\">...</form>"}),
 )
-def validation_form(request: Request) -> Response:
+def validation_form(request: Request, settings: SettingsDep) -> Response:
     """The upload form."""
     negotiate(request.headers.get("accept"), [HTML])
-    return html_page(request, "validation.html", title="Validate a standard", report=None, groups=[], issues=[],
-                     notes=[], triples=0, upload_format=None, text=None, reference=None, css=PAGES_CSS_PATH,
-                     endpoint=str(request.base_url) + "validate")
+    return html_page(request, settings.base_iri, "validation.html", title="Validate a standard", report=None,
+                     groups=[], issues=[], notes=[], triples=0, upload_format=None, text=None, reference=None,
+                     css=PAGES_CSS_PATH, endpoint=str(request.base_url) + "validate")
 
 
 @router.post(
@@ -139,12 +127,13 @@ def validation_form(request: Request) -> Response:
 )
 async def validate(
     request: Request,
+    services: ServicesDep,
     reference: str | None = Query(None, description="For a standard page that prints no reference: the standard's "
                                                     "ST#### (or its occupation's OCC####) to read it under.",
                                   examples=["ST1337"]),
 ) -> Response:
     """Validate the uploaded standard and answer with its report."""
-    settings = request.app.state.settings
+    settings = services.settings
     media = negotiate(request.headers.get("accept"), REPORT_OFFERS)
     content_type, params = media_type(request.headers.get("content-type"))
     kind = UPLOADS.get(content_type)
@@ -170,9 +159,10 @@ async def validate(
         reference = fields.get("reference") or reference
     if not body.strip():
         raise BadRequest("the request body is empty: send the standard to validate")
-    iris = Iris(settings.base_iri)
-    concepts_now = await run_in_threadpool(concepts, request)
+    concepts = await run_in_threadpool(services.concepts.get)
+    base = str(request.url.remove_query_params("reference"))
+    allowed = allowed_contexts(request, settings.base_iri)
     outcome = await run_in_threadpool(
-        lambda: validate_upload(body, kind, iris=iris, concepts=concepts_now, base=str(request.url.remove_query_params(
-            "reference")), allowed=allowed_contexts(request), reference=reference))
-    return respond(outcome, media, request, text=text, reference=reference)
+        lambda: validate_upload(body, kind, iris=services.iris, concepts=concepts, base=base, allowed=allowed,
+                                reference=reference))
+    return respond(outcome, media, request, settings.base_iri, text=text, reference=reference)
