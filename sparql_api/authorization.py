@@ -20,7 +20,7 @@ def read_only_reason(settings: Settings, store: KnowledgeStore) -> str | None:
     """Why the service refuses writes (no write token, or a store it could open only read-only), else None."""
     if not writes_enabled(settings):
         return "no write token is configured"
-    return getattr(store, "read_only_reason", None)
+    return store.read_only_reason
 
 
 def require_writer(request: Request, settings: Settings, store: KnowledgeStore) -> None:

@@ -26,6 +26,7 @@ class KnowledgeStore(Protocol):
 
     path: Path | None
     read_only: bool
+    read_only_reason: str | None
 
     def query(self, sparql: str, *, union_default: bool = True, default_graphs: Iterable[str] | None = None,
               named_graphs: Iterable[str] | None = None, substitutions: Mapping[str, Node] | None = None):

@@ -155,6 +155,7 @@ class RemoteStore:
     """A SPARQL 1.1 dataset held by a remote store, reached over HTTP with one pooled client."""
 
     path = None  # nothing on this machine: no worker process can open it
+    read_only_reason = None  # read-only is asked for, never imposed
 
     def __init__(self, query_url: str, update_url: str | None = None, gsp_url: str | None = None, *,
                  union_param: str | None = "union-default-graph", read_only: bool = False,
