@@ -12,11 +12,11 @@ from conformance.reference import load_shapes
 from ingest.curated import CuratedDataError, parse_concepts, parse_curated
 from ingest.feed import parse_feed
 from ingest.manifest import ManifestError, Source, sha256_of
-from kimdata.paths import CURATED_DIR, ONTOLOGY_DIR
-from kimdata.namespaces import Iris
 from ingest.occupation_page import parse_occupation_page
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
+from kimdata.namespaces import Iris
+from kimdata.paths import CURATED_DIR, ONTOLOGY_DIR
 
 ONTOLOGY = ONTOLOGY_DIR / "kim.ttl"
 ALIGNMENT = ONTOLOGY_DIR / "alignment.ttl"

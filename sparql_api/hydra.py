@@ -22,7 +22,6 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-
 from kimdata.namespaces import KIM, ORG, PREFIXES
 from sparql_api import formats
 from sparql_api.compact import load_context

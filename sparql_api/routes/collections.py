@@ -19,7 +19,7 @@ from rdflib import URIRef
 from rdflib.term import Node
 from starlette.responses import Response
 
-from kimdata.namespaces import KSB_CLASSES, KIM
+from kimdata.namespaces import KIM, KSB_CLASSES
 from sparql_api import bound_queries, formats, html, hydra
 from sparql_api.caching import cached_by_url
 from sparql_api.conneg import choose_format

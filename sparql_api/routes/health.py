@@ -13,10 +13,10 @@ import logging
 import anyio.to_thread
 from fastapi import APIRouter
 
+from sparql_api.authorization import read_only_reason
 from sparql_api.errors import NotReady
 from sparql_api.openapi import problems
 from sparql_api.services import Services, ServicesDep
-from sparql_api.authorization import read_only_reason
 from sparql_api.workers import QueryPool
 
 router = APIRouter(tags=["Operations"])

@@ -12,18 +12,18 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from sparql_api import formats
-from sparql_api.conneg import negotiate
-from sparql_api.openapi import content, problems
 from sparql_api.authorization import require_writer, writes_enabled
+from sparql_api.conneg import negotiate
 from sparql_api.descriptions import description_response, service_description
 from sparql_api.editor import editor_response
 from sparql_api.errors import BadRequest, KimError, NotAcceptable, PayloadTooLarge, UnsupportedMediaType, UriTooLong
 from sparql_api.graphs import apply_update
+from sparql_api.openapi import content, problems
 from sparql_api.request_input import (absolute_iri, base_url, check_text, media_type, query_items, read_body,
                                       read_tokens, values)
 from sparql_api.services import Services, ServicesDep
-from store.sparql_text import add_using, keywords, query_form
 from sparql_api.workers import QueryJob
+from store.sparql_text import add_using, keywords, query_form
 
 router = APIRouter(tags=["SPARQL"])
 
