@@ -8,13 +8,15 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
+from conformance.reference import load_shapes
 from ingest.curated import CuratedDataError, parse_concepts, parse_curated
+from ingest.feed import parse_feed
 from ingest.manifest import ManifestError, Source, sha256_of
-from kimdata.paths import CURATED_DIR, ONTOLOGY_DIR
-from kimdata.namespaces import Iris
 from ingest.occupation_page import parse_occupation_page
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
+from kimdata.namespaces import Iris
+from kimdata.paths import CURATED_DIR, ONTOLOGY_DIR
 
 ONTOLOGY = ONTOLOGY_DIR / "kim.ttl"
 ALIGNMENT = ONTOLOGY_DIR / "alignment.ttl"
@@ -44,9 +46,7 @@ def parse_source(source: Source, iris: Iris) -> Graph:
     try:
         if source.kind == "curated-turtle":
             return parse_curated(source, iris)
-        if source.kind == "feed-json":  # streamed with ijson, imported only when a feed is built
-            from ingest.feed import parse_feed
-
+        if source.kind == "feed-json":
             return parse_feed(source, iris)  # checks the sha256 itself, while reading
         text = source.read()
         if source.sha256 and sha256_of(source.path) != source.sha256:
@@ -65,8 +65,6 @@ def parse_source(source: Source, iris: Iris) -> Graph:
 
 def vocabulary_graphs(iris: Iris) -> list[NamedGraph]:
     """The ontology, its alignments, the shapes and the reference concept schemes."""
-    from conformance.reference import load_shapes
-
     def turtle(path: Path) -> Graph:
         return Graph().parse(path, format="turtle")
 

@@ -20,13 +20,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kimdata.paths import SHAPES_DIR
+from tqdm import tqdm
+
+from conformance.fast import check_store
+from conformance.reference import load_shapes
 from ingest.build import ALIGNMENT, CONCEPTS, ONTOLOGY, SourceError, source_graphs, vocabulary_graphs
 from ingest.feed import FeedWriter, latest_versions
 from ingest.feed_reader import FeedError, read_feed, scan_versions
 from ingest.manifest import Source
-from kimdata.namespaces import DEFAULT_BASE, Iris
 from ingest.ntriples import NTriplesSink
+from kimdata.namespaces import DEFAULT_BASE, Iris
+from kimdata.paths import SHAPES_DIR
 from store.embedded import Store
 from store.errors import StoreError
 from store.versions import build_atomically
@@ -58,38 +62,21 @@ class StreamBuild:
 
 
 class Progress:
-    """Standards done out of the document's total: a tqdm bar when tqdm is installed, else one stderr line."""
+    """Standards done out of the document's total, as a tqdm bar."""
 
     def __init__(self, out):
         self.out = out
         self._bar = None
-        self._name, self._total, self._done, self._shown = "", 0, 0, 0.0
 
     def start(self, name: str, total: int) -> None:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            self._name, self._total, self._done, self._shown = name, total, 0, 0.0
-            return
         self._bar = tqdm(total=total, desc=name, unit=" standards", file=self.out, mininterval=0.5)
 
     def advance(self) -> None:
-        if self._bar is not None:
-            self._bar.update(1)
-            return
-        self._done += 1
-        now = time.monotonic()
-        if now - self._shown >= 0.5 or self._done == self._total:
-            self._shown = now
-            self.out.write(f"\r{self._name}: {self._done}/{self._total} standards")
-            self.out.flush()
+        self._bar.update(1)
 
     def finish(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-        else:
-            self.out.write("\n")
+        self._bar.close()
+        self._bar = None
 
 
 def feed_source(path: Path, sha256: str) -> Source:
@@ -205,9 +192,6 @@ def load_vocabulary(store: Store, iris: Iris) -> list[str]:
 
 def validate(store: Store, iris: Iris, data_graphs: list[str]):
     """Check the data graphs (with the concept schemes) inside the store with the fast engine."""
-    from conformance.fast import check_store
-    from conformance.reference import load_shapes
-
     return check_store(store, load_shapes(iris.base), data_graphs + [str(iris.graph("concepts"))])
 
 

@@ -10,13 +10,15 @@ from pathlib import Path
 from rdflib import Graph
 
 from ingest.manifest import ManifestError, load_manifest
-from kimdata.paths import DEFAULT_MANIFEST
 from kimdata.namespaces import KIM, Iris
+from kimdata.paths import DEFAULT_MANIFEST
 from sparql_api.settings import Settings
 from store.connect import open_store
 from store.embedded import Store
 from store.errors import QuerySyntaxError, StoreError
+from store.remote import build_remote
 from store.terms import RDF_FORMATS, RESULT_FORMATS, is_graph
+from store.versions import build_atomically, prepare_versions
 
 EXIT_BAD_INPUT = 2
 EXIT_FINDINGS = 1
@@ -95,9 +97,8 @@ def run_build(args, settings: Settings) -> int:
         return run_stream_build(args, settings)
     if args.batch is not None or args.no_validate:
         raise CommandError("--batch and --no-validate apply only when FILEs are given")
-    from ingest.build import source_graphs, validation_input, vocabulary_graphs
-    from conformance.reference import check
-    from store.versions import build_atomically, prepare_versions
+    from conformance.reference import check  # pyshacl (lazy: start-up time)
+    from ingest.build import source_graphs, validation_input, vocabulary_graphs  # parsers (lazy: start-up time)
 
     started = time.perf_counter()
     if not settings.store_url:
@@ -108,8 +109,6 @@ def run_build(args, settings: Settings) -> int:
     report = check(validation_input(graphs))
     validated = time.perf_counter()
     if settings.store_url:  # a remote SPARQL store: each graph replaced (GSP PUT) once all parsed and validated
-        from store.remote import build_remote
-
         remote = build_remote(open_store(settings), graphs + [(iris.graph("validation"), report.graph)],
                               prune=str(iris.graph("")))
         if not args.quiet:
@@ -133,7 +132,7 @@ def run_build(args, settings: Settings) -> int:
 
 def run_stream_build(args, settings: Settings) -> int:
     """``build FILE...``: stream feed documents (and the manifest's sources, if one is named) into a new store."""
-    from ingest.stream_build import BATCH_TRIPLES, build_stream, describe
+    from ingest.stream_build import BATCH_TRIPLES, build_stream, describe  # parsers, pyshacl (lazy: start-up time)
 
     if args.batch is not None and args.batch < 1:
         raise CommandError("--batch must be a positive number of triples")
@@ -185,13 +184,12 @@ def _data_graph(store: Store, iris: Iris, only: list[str] | None) -> Graph:
 
 
 def run_validate(args, settings: Settings) -> int:
-    from conformance.fast import check_store, relabel_blank_nodes
-    from conformance.reference import Report, check
+    from conformance import fast, reference  # pyshacl (lazy: start-up time)
 
     iris = Iris(settings.base_iri)
     store = open_store(settings, read_only=True, path=args.store)
     if args.engine == "reference":
-        report = check(_data_graph(store, iris, args.graph))
+        report = reference.check(_data_graph(store, iris, args.graph))
     else:
         # The same graphs as _data_graph, validated in place: the source graphs and the concept schemes.
         source_prefix = str(iris.graph("source/"))
@@ -199,13 +197,13 @@ def run_validate(args, settings: Settings) -> int:
         unknown = sorted(set(args.graph or ()) - set(graphs))
         if unknown:
             raise CommandError(f"no such source graph: {', '.join(unknown)}")
-        report = check_store(store, graphs=list(args.graph or graphs) + [str(iris.graph("concepts"))])
+        report = fast.check_store(store, graphs=list(args.graph or graphs) + [str(iris.graph("concepts"))])
     if args.format == "text":
         sys.stdout.write(report.to_text())
     else:
         # Blank nodes relabelled in document order: rdflib's Turtle writer can print a list cell twice
         # when the list hangs off a shared blank node (rdflib#802), as pyshacl's sh:resultPath copies do.
-        stable = Report(report.conforms, report.findings, relabel_blank_nodes(report.graph))
+        stable = reference.Report(report.conforms, report.findings, fast.relabel_blank_nodes(report.graph))
         sys.stdout.write(stable.serialize("turtle" if args.format == "turtle" else "json-ld"))
     worst = report.worst()
     failing = {"violation": {"Violation"}, "warning": {"Violation", "Warning"}, "never": set()}[args.fail_on]
@@ -239,8 +237,7 @@ def run_export(args, settings: Settings) -> int:
 
 
 def run_serve(args, settings: Settings) -> int:
-    from sparql_api.server import EXIT_STORE_UNUSABLE, serve
-    from store.versions import prepare_versions
+    from sparql_api.server import EXIT_STORE_UNUSABLE, serve  # FastAPI and uvicorn (lazy: start-up time)
 
     overrides = {"store": args.store}
     if args.host:

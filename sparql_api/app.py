@@ -6,60 +6,40 @@ import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio.to_thread
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from kimdata.namespaces import Iris
 from sparql_api import api_docs
-from sparql_api import search as search_index
 from sparql_api.editor import mount_static
 from sparql_api.errors import KimError, handle_error
+from sparql_api.named_queries import load_queries
 from sparql_api.observability import Metrics, ObservabilityMiddleware
 from sparql_api.openapi import finish
-from store.remote import RemoteStore
 from sparql_api.routes import (collections, graph_store, health, metrics, pages, publish, resources, search, service,
-                               sparql, standards, validate, writes_enabled)
+                               sparql, standards, validate)
 from sparql_api.routes.queries_api import queries_router
+from sparql_api.services import open_services
 from sparql_api.settings import Settings
-from store.connect import open_store
 from store.embedded import Store
-from sparql_api.workers import DataVersion, InlineRunner, QueryPool, RemoteRunner
+from store.remote import RemoteStore
 
 
 def create_app(settings: Settings | None = None, store: Store | RemoteStore | None = None) -> FastAPI:
     """The service over ``store`` (or the one at ``settings.store``, opened when the app starts)."""
     settings = settings or Settings()
+    instruments = Metrics()
+    queries = load_queries()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened = store if store is not None else open_store(settings, read_only=not writes_enabled(settings))
-        app.state.store = opened
-        app.state.version = DataVersion()
-        app.state.stats = None
-        # Worker processes can be killed when a query overruns; an in-memory store cannot be shared
-        # with them, so it is queried in a thread, without a time limit.
-        if isinstance(opened, RemoteStore):  # the remote engine works; requests are given up after the limit
-            runner = RemoteRunner(opened, settings.query_timeout, on_timeout=app.state.metrics.query_timeouts.inc)
-        elif opened.path is not None and settings.workers > 0:
-            runner = QueryPool(opened.path, settings.workers, settings.query_timeout, app.state.version,
-                               on_timeout=app.state.metrics.query_timeouts.inc)
-            await runner.start()
-        else:
-            runner = InlineRunner(opened)
-        app.state.runner = runner
-        search_index.warm(app.state)
-        try:
+        async with open_services(settings, instruments, queries, store) as services:
+            app.state.services = services
             yield
-        finally:
-            await anyio.to_thread.run_sync(runner.close)
-            opened.flush()
-            if store is None and isinstance(opened, RemoteStore):
-                opened.close()
 
     app = FastAPI(
         title="KIM Graph",
@@ -70,10 +50,8 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
         docs_url=None,  # served by api_docs, without a CDN or inline script
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.metrics = Metrics(app)
     routers = (sparql.router, graph_store.router, service.router, health.router, resources.router,
-               collections.router, search.router, queries_router(iris=Iris(settings.base_iri)),
+               collections.router, search.router, queries_router(queries, Iris(settings.base_iri)),
                pages.router, validate.router, standards.router, publish.router, metrics.router, api_docs.router)
     for router in routers:
         app.include_router(router)
@@ -94,9 +72,8 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
         max_age=600,
     )
     # Outermost, so it times and counts everything the app answers, preflights and errors included.
-    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ObservabilityMiddleware, metrics=instruments)
     return app
-
 
 
 def _openapi_without_head(app: FastAPI) -> dict:

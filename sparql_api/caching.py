@@ -1,22 +1,23 @@
 """HTTP caching by data version: ``ETag``, ``Last-Modified``, ``Cache-Control`` and 304 (RFC 9110 §13, RFC 9111).
 
-An answer can only change when the data does, so validators come from the data, not from the body:
+An answer can only change when the data does, so validators come from the data (a ``DataStamp``), not
+from the body:
 
 * the **build** -- the resolved store directory's name (``20261121T143945-63c483a4``: a new build is a
-  new directory), or a token made when the app first needs one for an in-memory store;
-* the **data version** -- ``app.state.version.value``, bumped after every write;
+  new directory), or a token made when the app starts for an in-memory store;
+* the **data version** -- ``DataVersion.value``, bumped after every write;
 * the negotiated **media type**, and anything else the body depends on (the caller passes it).
 
 ``ETag`` is a weak tag of their hash; ``Last-Modified`` is the build's time (from its directory name, else
-the directory's modification time, else when the app first answered) or, after writes, when this
-process first saw the current data version. Use::
+the directory's modification time, else when the app started) or, after writes, when this process first
+saw the current data version. Use::
 
     from sparql_api.caching import conditional
 
     @router.api_route("/thing", methods=["GET", "HEAD"])
-    def thing(request: Request) -> Response:
+    def thing(request: Request, services: ServicesDep) -> Response:
         media = negotiate(...)                       # 406 before any work
-        return conditional(request, media, lambda: Response(render(...), media_type=media))
+        return conditional(request, services.stamp, media, lambda: Response(body(...), media_type=media))
 
 ``conditional`` answers 304 to a matching ``If-None-Match`` without calling the factory; otherwise it
 calls it and answers 304 when ``If-Modified-Since`` (only looked at without ``If-None-Match``) is not
@@ -30,43 +31,35 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sparql_api.workers import DataVersion
+
 CACHE_CONTROL = "public, max-age=60"
 # Headers a 304 repeats from the 200 it stands for (RFC 9110 §15.4.5).
 _KEPT_ON_304 = ("cache-control", "content-location", "etag", "expires", "last-modified", "vary", "link")
+T = TypeVar("T")
 
 
-def build_id(app) -> str:
-    """The store build this app serves: its directory name, or a token made once for an in-memory store."""
-    state = app.state
-    cached = getattr(state, "cache_build_id", None)
-    if cached is not None:
-        return cached
-    path = getattr(getattr(state, "store", None), "path", None)
-    if path is not None:
-        build = Path(path).resolve().name
-    else:
-        build = "mem-" + uuid.uuid4().hex[:12]
-    state.cache_build_id = build
-    return build
+def build_id(store_path: Path | None) -> str:
+    """The store build served: its directory's name, or a new token for an in-memory store."""
+    if store_path is not None:
+        return Path(store_path).resolve().name
+    return "mem-" + uuid.uuid4().hex[:12]
 
 
-def _build_time(app) -> float:
-    state = app.state
-    cached = getattr(state, "cache_build_time", None)
-    if cached is not None:
-        return cached
+def build_time(store_path: Path | None) -> float:
+    """When the build was made (whole seconds): from its directory's name, else the directory's time, else now."""
     when = None
-    path = getattr(getattr(state, "store", None), "path", None)
-    if path is not None:
-        resolved = Path(path).resolve()
+    if store_path is not None:
+        resolved = Path(store_path).resolve()
         try:  # build_atomically names versions "%Y%m%dT%H%M%S-<hex>" in UTC
             when = datetime.strptime(resolved.name[:15], "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc).timestamp()
         except ValueError:
@@ -74,42 +67,45 @@ def _build_time(app) -> float:
                 when = resolved.stat().st_mtime
             except OSError:
                 when = None
-    state.cache_build_time = float(int(when if when is not None else time.time()))
-    return state.cache_build_time
+    return float(int(when if when is not None else time.time()))
 
 
-def data_version(app) -> int:
-    version = getattr(app.state, "version", None)
-    return int(getattr(version, "value", 0) or 0)
+class DataStamp:
+    """What the validators are made from: the store build served and the writes applied since it opened."""
+
+    def __init__(self, store_path: Path | None, version: DataVersion):
+        self.build = build_id(store_path)
+        self.built_at = build_time(store_path)
+        self.version = version
+        self._seen: dict[int, float] = {}  # data version -> when this process first saw it
+
+    @property
+    def data_version(self) -> int:
+        return self.version.value
+
+    def last_modified(self) -> float:
+        """Seconds since the epoch (whole seconds) at which the data now served last changed."""
+        version = self.data_version
+        if version == 0:
+            return self.built_at
+        if version not in self._seen:
+            self._seen[version] = max(float(int(time.time())), self.built_at)
+        return self._seen[version]
 
 
-def last_modified(app) -> float:
-    """Seconds since the epoch (whole seconds) at which the data now served last changed."""
-    built = _build_time(app)
-    version = data_version(app)
-    if version == 0:
-        return built
-    seen: dict[int, float] = getattr(app.state, "cache_version_times", None) or {}
-    if version not in seen:
-        seen[version] = max(float(int(time.time())), built)
-        app.state.cache_version_times = seen
-    return seen[version]
-
-
-def entity_tag(request: Request, media_type: str, *parts: str) -> str:
-    """The weak ETag of the answer to ``request`` in ``media_type`` with the current data."""
-    app = request.app
-    material = "\x1f".join((build_id(app), str(data_version(app)), media_type, *parts))
+def entity_tag(stamp: DataStamp, media_type: str, *parts: str) -> str:
+    """The weak ETag of an answer in ``media_type`` with the data ``stamp`` names."""
+    version = stamp.data_version
+    material = "\x1f".join((stamp.build, str(version), media_type, *parts))
     digest = hashlib.sha256(material.encode()).hexdigest()[:20]
-    return f'W/"{digest}-v{data_version(app)}"'
+    return f'W/"{digest}-v{version}"'
 
 
-def validators(request: Request, media_type: str, *parts: str) -> dict[str, str]:
+def validators(stamp: DataStamp, media_type: str, *parts: str) -> dict[str, str]:
     """ETag, Last-Modified and Cache-Control for an answer in ``media_type``."""
     return {
-        "ETag": entity_tag(request, media_type, *parts),
-        "Last-Modified": format_datetime(datetime.fromtimestamp(last_modified(request.app), timezone.utc),
-                                         usegmt=True),
+        "ETag": entity_tag(stamp, media_type, *parts),
+        "Last-Modified": format_datetime(datetime.fromtimestamp(stamp.last_modified(), timezone.utc), usegmt=True),
         "Cache-Control": CACHE_CONTROL,
     }
 
@@ -152,23 +148,23 @@ def not_modified(headers: dict[str, str]) -> Response:
     return Response(status_code=304, headers=kept)
 
 
-def conditional(request: Request, media_type: str, factory: Callable[[], Response], *parts: str,
+def conditional(request: Request, stamp: DataStamp, media_type: str, factory: Callable[[], Response], *parts: str,
                 headers: dict[str, str] | None = None) -> Response:
     """``factory()``'s response with validators, or a 304 when the client's copy is still current.
 
     ``headers`` (for example ``Vary``, ``Content-Location``) go on both the 200 and the 304.
     """
-    cache_headers, answer = precondition(request, media_type, *parts, headers=headers)
-    return answer if answer is not None else with_validators(request, factory(), cache_headers)
+    cache_headers, answer = precondition(request, stamp, media_type, *parts, headers=headers)
+    return answer if answer is not None else with_validators(request, stamp, factory(), cache_headers)
 
 
-def precondition(request: Request, media_type: str, *parts: str,
+def precondition(request: Request, stamp: DataStamp, media_type: str, *parts: str,
                  headers: dict[str, str] | None = None) -> tuple[dict[str, str], Response | None]:
     """The validators and extra headers of the answer, and a 304 when ``If-None-Match`` already matches.
 
     The first step of ``conditional``, for routes that build their answer elsewhere (in a thread).
     """
-    cache_headers = {**validators(request, media_type, *parts), **(headers or {})}
+    cache_headers = {**validators(stamp, media_type, *parts), **(headers or {})}
     if_none_match = request.headers.get("if-none-match")
     if request.method in ("GET", "HEAD") and if_none_match is not None \
             and etag_matches(if_none_match, cache_headers["ETag"]):
@@ -176,16 +172,40 @@ def precondition(request: Request, media_type: str, *parts: str,
     return cache_headers, None
 
 
-def with_validators(request: Request, response: Response, cache_headers: dict[str, str]) -> Response:
+def with_validators(request: Request, stamp: DataStamp, response: Response,
+                    cache_headers: dict[str, str]) -> Response:
     """The second step of ``conditional``: a 304 for a current ``If-Modified-Since``, else the headers added."""
     if not 200 <= response.status_code < 300:
         return response
     if_modified_since = request.headers.get("if-modified-since")
     if request.method in ("GET", "HEAD") and request.headers.get("if-none-match") is None and if_modified_since \
-            and not_modified_since(if_modified_since, last_modified(request.app)):
+            and not_modified_since(if_modified_since, stamp.last_modified()):
         return not_modified(cache_headers)
     for name, value in cache_headers.items():
         response.headers[name] = value
+    return response
+
+
+async def cached_by_url(request: Request, stamp: DataStamp, media_type: str,
+                        make: Callable[[], Awaitable[Response]]) -> Response:
+    """``await make()`` with ETag, Last-Modified and Cache-Control from the data version, or a 304.
+
+    The async form of ``conditional``: a matching ``If-None-Match`` is answered before any
+    query runs. The tag covers the whole URL (filters, page, format) and the media type.
+    """
+    vary = {"Vary": "Accept"}
+    cache_headers = {**validators(stamp, media_type, str(request.url)), **vary}
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and etag_matches(if_none_match, cache_headers["ETag"]):
+        return not_modified(cache_headers)
+    response = await make()
+    if not 200 <= response.status_code < 300:
+        return response
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_none_match is None and if_modified_since \
+            and not_modified_since(if_modified_since, stamp.last_modified()):
+        return not_modified({**cache_headers, **{k: v for k, v in response.headers.items() if k.lower() == "link"}})
+    response.headers.update(cache_headers)
     return response
 
 
@@ -196,15 +216,16 @@ class BodyCache:
     Thread-safe: routes that use it are plain ``def`` handlers running in the thread pool.
     """
 
-    def __init__(self, entries: int = 512, max_body: int = 1_000_000, max_total: int = 64_000_000):
+    def __init__(self, stamp: DataStamp, entries: int = 512, max_body: int = 1_000_000, max_total: int = 64_000_000):
+        self.stamp = stamp
         self.entries, self.max_body, self.max_total = entries, max_body, max_total
         self._items: OrderedDict[tuple, tuple[int, bytes, list[tuple[bytes, bytes]]]] = OrderedDict()
         self._total = 0
         self._lock = threading.Lock()
 
-    def get(self, app, key: tuple) -> Response | None:
+    def get(self, key: tuple) -> Response | None:
         """A copy of the cached answer for ``key``, or None."""
-        full = (build_id(app), data_version(app), *key)
+        full = (self.stamp.build, self.stamp.data_version, *key)
         with self._lock:
             hit = self._items.get(full)
             if hit is not None:
@@ -216,14 +237,14 @@ class BodyCache:
         response.raw_headers = list(raw)
         return response
 
-    def get_or_build(self, app, key: tuple, build: Callable[[], Response]) -> Response:
+    def get_or_build(self, key: tuple, build: Callable[[], Response]) -> Response:
         """A copy of the cached answer for ``key``, or ``build()``'s (kept when it is a 200)."""
-        cached = self.get(app, key)
-        return cached if cached is not None else self.build(app, key, build)
+        cached = self.get(key)
+        return cached if cached is not None else self.build(key, build)
 
-    def build(self, app, key: tuple, build: Callable[[], Response]) -> Response:
+    def build(self, key: tuple, build: Callable[[], Response]) -> Response:
         """``build()``'s answer for ``key``, kept when it is a 200 (for callers that looked it up already)."""
-        full = (build_id(app), data_version(app), *key)
+        full = (self.stamp.build, self.stamp.data_version, *key)
         response = build()
         body = getattr(response, "body", None)
         if response.status_code == 200 and isinstance(body, bytes) and len(body) <= self.max_body:
@@ -237,9 +258,17 @@ class BodyCache:
         return response
 
 
-def body_cache(app) -> BodyCache:
-    """The app's BodyCache, made on first use."""
-    cache = getattr(app.state, "body_cache", None)
-    if cache is None:
-        cache = app.state.body_cache = BodyCache()
-    return cache
+class PerVersion(Generic[T]):
+    """A value computed from the data, kept until the data version moves on, then computed again when asked."""
+
+    def __init__(self, version: DataVersion, compute: Callable[[], T]):
+        self._version, self._compute = version, compute
+        self._kept: tuple[int, T] | None = None
+
+    def get(self) -> T:
+        """The value for the current data version."""
+        version = self._version.value
+        kept = self._kept
+        if kept is None or kept[0] != version:
+            kept = self._kept = (version, self._compute())
+        return kept[1]

@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import NamedTuple
 
-from sparql_api.errors import NotAcceptable
+from sparql_api.errors import BadRequest, NotAcceptable
 
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _RANGE = re.compile(rf"^\s*({_TOKEN}|\*)/({_TOKEN}|\*)\s*$")
@@ -121,3 +122,18 @@ def negotiate(accept: str | None, offers: list[str]) -> str:
             asked = asked[:200] + " ..."
         raise NotAcceptable(f"none of {asked} is available; this resource is available as {', '.join(offers)}")
     return best
+
+
+def choose_format(accept: str | None, formats: Mapping[str, str], override: str | None) -> str:
+    """The short name of the format to answer with: ``format=`` when given, else the one ``Accept`` prefers.
+
+    >>> formats = {"json": "application/json", "html": "text/html"}
+    >>> choose_format("text/html", formats, None), choose_format("text/html", formats, "json")
+    ('html', 'json')
+    """
+    if override is not None:
+        if override not in formats:
+            raise BadRequest(f"unknown format {override!r}; use one of {', '.join(formats)}")
+        return override
+    media = negotiate(accept, list(formats.values()))
+    return next(name for name, value in formats.items() if value == media)

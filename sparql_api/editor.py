@@ -1,14 +1,14 @@
 """The web query editor: a YASGUI page over /sparql with one tab per named query, from assets this package ships."""
 
 # Wiring: the app factory calls mount_static(app) once; the /sparql route answers a browser's GET
-# without a query with editor_response(request). The page asks no other origin for anything.
+# without a query with editor_response(...). The page asks no other origin for anything.
 
 from __future__ import annotations
 
 import html
 import json
 import os
-from functools import lru_cache
+from collections.abc import Mapping
 from pathlib import Path
 
 from starlette.requests import Request
@@ -18,7 +18,7 @@ from starlette.types import Scope
 
 from kimdata.namespaces import Iris
 from sparql_api.html import content_security_policy, page_headers
-from sparql_api.named_queries import NamedQuery, bind, load_queries, with_values
+from sparql_api.named_queries import NamedQuery, bind, with_values
 
 ASSETS_DIR = Path(__file__).parent / "static" / "yasgui"
 ASSETS_PATH = "/static/yasgui"
@@ -60,12 +60,7 @@ def mount_static(app) -> None:
     app.mount(ASSETS_PATH, AssetFiles(directory=ASSETS_DIR), name=ASSETS_ROUTE)
 
 
-@lru_cache(maxsize=1)
-def _default_queries() -> dict[str, NamedQuery]:
-    return load_queries()
-
-
-def editor_config(queries: dict[str, NamedQuery], iris: Iris, endpoint: str) -> dict:
+def editor_config(queries: Mapping[str, NamedQuery], iris: Iris, endpoint: str) -> dict:
     """What the page's script needs: the endpoint, a starter query and one tab per named query."""
     tabs = []
     for query in queries.values():
@@ -80,7 +75,7 @@ def _json_for_html(data: dict) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def editor_page(queries: dict[str, NamedQuery], iris: Iris, root_path: str = "", endpoint: str | None = None) -> str:
+def editor_page(queries: Mapping[str, NamedQuery], iris: Iris, root_path: str = "", endpoint: str | None = None) -> str:
     """The editor's HTML: local assets, the configuration as inert JSON, and a list of the named queries."""
     endpoint = endpoint or f"{root_path}/sparql"
     assets = html.escape(f"{root_path}{ASSETS_PATH}")
@@ -129,10 +124,8 @@ def _params(query: NamedQuery) -> str:
     return f' <span class="params">({html.escape(listed)})</span>'
 
 
-def editor_response(request: Request) -> HTMLResponse:
-    """The editor page for this request: assets and endpoint under the app's root path, IRIs on its base."""
-    settings = getattr(request.app.state, "settings", None)
-    iris = Iris(settings.base_iri) if settings is not None else Iris()
-    queries = getattr(request.app.state, "named_queries", None) or _default_queries()
+def editor_response(request: Request, queries: Mapping[str, NamedQuery], iris: Iris) -> HTMLResponse:
+    """The editor page for this request: assets and endpoint under the app's root path, tabs for ``queries``
+    with example IRIs under ``iris``."""
     root_path = request.scope.get("root_path", "").rstrip("/")
     return HTMLResponse(editor_page(queries, iris, root_path), headers=HEADERS)

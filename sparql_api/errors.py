@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from store.errors import StoreTimeout, StoreUnavailable
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://w3id.org/uk-kim/problems#"
 
@@ -71,10 +73,6 @@ class Forbidden(KimError):
 
 class ResourceNotFound(KimError):
     status, title = 404, "Resource not found"
-
-
-class MethodNotAllowed(KimError):
-    status, title = 405, "Method not allowed"
 
 
 class NotAcceptable(KimError):
@@ -153,8 +151,6 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         title = HTTPStatus(exc.status_code).phrase
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else ""
         return problem_response(exc.status_code, title, detail, instance, headers=exc.headers)
-    from store.errors import StoreTimeout, StoreUnavailable
-
     if isinstance(exc, (StoreTimeout, StoreUnavailable)):
         return problem_response(503, "Store unavailable", "The SPARQL store behind this service did not answer.",
                                 instance, headers={"Retry-After": "5"})

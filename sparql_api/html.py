@@ -1,14 +1,14 @@
-"""Server-side HTML: one Jinja2 environment (autoescape on) and ``render()`` adding a strict CSP.
+"""Server-side HTML: one Jinja2 environment (autoescape on) and ``render_page()`` adding a strict CSP.
 
 Usage from any route::
 
-    from sparql_api.html import render
-    return render("my_page.html", request=request, title="Coverage", rows=rows)
+    from sparql_api.html import render_page
+    return render_page("my_page.html", request=request, base_iri=settings.base_iri, title="Coverage", rows=rows)
 
 Templates live in ``sparql_api/templates/`` and extend ``base.html``, which provides the blocks
 ``title``, ``head`` (extra ``<link>``/``<meta>``), ``main`` and ``footer``. ``base.html`` links
 ``/static/kim.css`` only: no scripts, no other origin. Helpers available in every template:
-``path(iri)`` maps an IRI under the base to this service's path (other IRIs are returned unchanged)
+``path(iri)`` maps an IRI under ``base_iri`` to this service's path (other IRIs are returned unchanged)
 and ``root`` is the app's root path (prefix every local link with it).
 """
 
@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-
 
 
 def content_security_policy(**sources: str) -> str:
@@ -65,20 +64,16 @@ def local_path(iri: str, base: str, root: str = "") -> str:
     return iri
 
 
-def render(template: str, *, request: Request | None = None, status_code: int = 200,
-           headers: Mapping[str, str] | None = None, **context) -> HTMLResponse:
+def render_page(template: str, *, request: Request | None = None, base_iri: str = "", status_code: int = 200,
+                headers: Mapping[str, str] | None = None, **context) -> HTMLResponse:
     """Render ``template`` with ``context`` into an HTMLResponse carrying the CSP headers.
 
-    With ``request`` given, templates also get ``root`` (the app's root path) and ``path(iri)``
-    bound to the app's base IRI.
+    Templates also get ``root`` (the app's root path, with ``request`` given) and ``path(iri)`` mapping
+    IRIs under ``base_iri`` to paths on this service.
     """
-    root, base = "", ""
-    if request is not None:
-        root = request.scope.get("root_path", "").rstrip("/")
-        settings = getattr(request.app.state, "settings", None)
-        base = settings.base_iri if settings is not None else ""
+    root = request.scope.get("root_path", "").rstrip("/") if request is not None else ""
     context.setdefault("root", root)
-    context.setdefault("path", lambda iri: local_path(str(iri), base, root))
+    context.setdefault("path", lambda iri: local_path(str(iri), base_iri, root))
     context.setdefault("title", "KIM Graph")
     body = environment.get_template(template).render(**context)
     return HTMLResponse(body, status_code=status_code, headers={**HEADERS, **(headers or {})})

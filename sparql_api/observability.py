@@ -2,7 +2,8 @@
 
 ``Metrics`` holds the app's own registry (never the process-wide default, so several apps can live in
 one process): requests and their latency by route template, method and status, the queries stopped
-by the time limit, and the store's size, counted at scrape time once per data version.
+by the time limit, and (``StoreSize``, registered while the store is open) the store's size, counted at
+scrape time once per data version.
 ``ObservabilityMiddleware`` times each request, labels it with the template of the route that answered
 (``/id/{path}``, never the raw URL, so label values stay few) and writes one JSON line per request on
 the ``kimgraph.access`` logger. The line has the path without its query string, and no header but the
@@ -26,7 +27,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sparql_api.caching import build_id, data_version
+from sparql_api.caching import DataStamp
+from store.protocol import KnowledgeStore
 
 access_log = logging.getLogger("kimgraph.access")
 
@@ -41,20 +43,17 @@ MAX_REQUEST_ID = 128
 class StoreSize(Collector):
     """The ``kimgraph_store_triples`` gauge: the store's quads, counted once per build and data version."""
 
-    def __init__(self, app) -> None:
-        self.app = app
+    def __init__(self, store: KnowledgeStore, stamp: DataStamp) -> None:
+        self.store, self.stamp = store, stamp
         self._counted: tuple[tuple[str, int], int] | None = None
         self._lock = threading.Lock()
 
-    def triples(self) -> int | None:
-        """The number of distinct triples in the store, or None before the store is open."""
-        store = getattr(self.app.state, "store", None)
-        if store is None:
-            return None
-        key = (build_id(self.app), data_version(self.app))
+    def triples(self) -> int:
+        """The number of distinct triples in the store."""
+        key = (self.stamp.build, self.stamp.data_version)
         with self._lock:  # one count at a time; concurrent scrapes wait for it rather than count again
             if self._counted is None or self._counted[0] != key:
-                self._counted = (key, store.triple_count())
+                self._counted = (key, self.store.triple_count())
             return self._counted[1]
 
     def describe(self) -> Iterator[Metric]:
@@ -62,9 +61,7 @@ class StoreSize(Collector):
 
     def collect(self) -> Iterator[Metric]:
         family = self._family()
-        triples = self.triples()
-        if triples is not None:
-            family.add_metric([], triples)
+        family.add_metric([], self.triples())
         yield family
 
     @staticmethod
@@ -75,7 +72,7 @@ class StoreSize(Collector):
 class Metrics:
     """The app's Prometheus registry and the instruments the service records into it."""
 
-    def __init__(self, app) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
         labels = ("route", "method", "status")
         self.requests = Counter("kimgraph_http_requests", "HTTP requests answered, by route template, "
@@ -85,8 +82,6 @@ class Metrics:
                                  registry=self.registry)
         self.query_timeouts = Counter("kimgraph_query_timeouts", "SPARQL queries stopped by the time limit",
                                       registry=self.registry)
-        self.store_size = StoreSize(app)
-        self.registry.register(self.store_size)
         self._children: dict[tuple[str, str, int], tuple] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sparql_api.compact import load_context
+
 # Keys read as the resource's own text, in order of preference.
 NAME_KEYS = ("label", "title", "rdfsLabel", "name")
 TEXT_KEYS = ("statement", "description", "definition", "summary", "exact")
@@ -195,7 +197,6 @@ class Viewer:
 
     @staticmethod
     def _is_reverse(key: str) -> bool:
-        from sparql_api.compact import load_context
         context = load_context()
         if any(t.name == key for terms in context.reverse.values() for t in terms):
             return True

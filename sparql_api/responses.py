@@ -10,9 +10,9 @@ from fastapi import Request
 from rdflib import Graph
 from starlette.responses import Response
 
-from sparql_api import render
+from sparql_api import formats
 from sparql_api.errors import PROBLEM_BASE, PROBLEM_JSON
-from sparql_api.html import render as render_html
+from sparql_api.html import render_page
 
 OGL_ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0."
 RDF_OFFERS = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
@@ -20,19 +20,19 @@ HTML = "text/html"
 
 def rdf_body(graph: Graph, media: str) -> bytes:
     """``graph`` serialised for one of the graph media types (JSON-LD compacted with our prefixes)."""
-    fmt = render.format_of(media, "graph").name
+    fmt = formats.format_of(media, "graph").name
     if fmt == "turtle":  # rdflib nests blank nodes, which reads far better than flat N-Triples
         return graph.serialize(format="turtle", encoding="utf-8")
     if fmt == "jsonld":
-        used = {p: ns for p, ns in {**render.PREFIX_TABLE, **dict(graph.namespaces())}.items()
+        used = {p: ns for p, ns in {**formats.PREFIX_TABLE, **dict(graph.namespaces())}.items()
                 if p and any(str(term).startswith(ns) for triple in graph for term in triple)}
         return graph.serialize(format="json-ld", context=used, auto_compact=True, encoding="utf-8")
-    return render.convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt)
+    return formats.convert_ntriples(graph.serialize(format="nt", encoding="utf-8"), fmt)
 
 
 def rdf_response(graph: Graph, media: str, headers: Mapping[str, str] | None = None) -> Response:
     """A negotiated RDF answer: the body, its Content-Type and ``Vary: Accept``."""
-    return Response(rdf_body(graph, media), media_type=render.content_type(media),
+    return Response(rdf_body(graph, media), media_type=formats.content_type(media),
                     headers={"Vary": "Accept", **(headers or {})})
 
 
@@ -41,9 +41,9 @@ def json_response(data, headers: Mapping[str, str] | None = None, media: str = "
                     headers={"Vary": "Accept", **(headers or {})})
 
 
-def html_page(request: Request, template: str, **context) -> Response:
+def html_page(request: Request, base_iri: str, template: str, **context) -> Response:
     """A page of ours: the template rendered by sparql_api.html (CSP headers) plus ``Vary: Accept``."""
-    response = render_html(template, request=request, **context)
+    response = render_page(template, request=request, base_iri=base_iri, **context)
     response.headers["Vary"] = "Accept"
     return response
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import uvicorn
 
 from sparql_api.app import create_app
+from sparql_api.authorization import writes_enabled
 from sparql_api.observability import configure_access_log
-from sparql_api.routes import writes_enabled
 from sparql_api.settings import Settings
 from store.connect import open_for_service
 from store.errors import StoreError

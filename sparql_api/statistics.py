@@ -1,10 +1,8 @@
-"""VoID statistics over the dataset, computed once per data version."""
+"""VoID statistics over the dataset (the services keep them once per data version)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from fastapi import Request
 
 from kimdata.namespaces import KIM, Iris
 
@@ -45,14 +43,3 @@ def compute_stats(store, base_iri: str) -> Stats:
                          f"{{ ?s a <{KIM.OccupationalStandard}> }} }} LIMIT 3")
     stats.examples = list(dict.fromkeys(str(row["s"]) for row in found))
     return stats
-
-
-def stats_for(request: Request) -> Stats:
-    """The cached statistics for the current data version (recomputed after a write)."""
-    state = request.app.state
-    version = state.version.value
-    cached = getattr(state, "stats", None)
-    if cached is None or cached[0] != version:
-        cached = (version, compute_stats(state.store, state.settings.base_iri))
-        state.stats = cached
-    return cached[1]

@@ -31,10 +31,11 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from sparql_api import render
+from sparql_api import formats
 from sparql_api.errors import ERRORS_BY_NAME, BadRequest, InvalidQuery, KimError, QueryTimeout, ServiceBusy
 from store.embedded import Store
-from store.errors import QuerySyntaxError, StoreError
+from store.errors import QuerySyntaxError, StoreError, StoreTimeout, StoreUnavailable
+from store.terms import is_graph
 
 log = logging.getLogger("kimgraph.workers")
 START_TIMEOUT = 60.0
@@ -86,11 +87,11 @@ def execute(store: Store, job: QueryJob) -> QueryAnswer:
         raise InvalidQuery(shift_position(str(e))) from None
     except ValueError as e:
         raise BadRequest(str(e)) from None
-    kind = "graph" if render.is_graph(result) else "results"
+    kind = "graph" if is_graph(result) else "results"
     fmt = job.graph_format if kind == "graph" else job.results_format
     if fmt is None:
-        raise render.not_acceptable(kind)
-    return QueryAnswer(fmt, render.serialize_result(result, fmt, job.max_rows))
+        raise formats.not_acceptable(kind)
+    return QueryAnswer(fmt, formats.serialize_result(result, fmt, job.max_rows))
 
 
 def shift_position(message: str, limit: int = 400) -> str:
@@ -428,8 +429,6 @@ class RemoteRunner:
         self.store, self.timeout, self.on_timeout = store, timeout, on_timeout
 
     async def run(self, job: QueryJob) -> QueryAnswer:
-        from store.errors import StoreTimeout, StoreUnavailable
-
         try:
             return await anyio.to_thread.run_sync(execute, self.store.with_timeout(self.timeout), job)
         except StoreTimeout:

@@ -6,13 +6,8 @@ from pathlib import Path
 
 from store.embedded import Store
 from store.errors import StoreLocked, StoreNotWritable
-from store.remote import RemoteSettings, RemoteStore
-
-
-class StoreSettings(RemoteSettings):
-    """What opening a store reads of the service's settings."""
-
-    store: Path
+from store.protocol import StoreSettings
+from store.remote import RemoteStore
 
 
 def open_for_service(path: Path, writable: bool, require_writable: bool = False) -> Store:
@@ -38,8 +33,6 @@ def open_store(settings: StoreSettings, read_only: bool = False, path: Path | No
     """The store the settings name: the remote SPARQL store at ``store_url`` when one is set, else the
     embedded store at ``path`` (default ``settings.store``)."""
     if settings.store_url:
-        from store.remote import RemoteStore
-
         return RemoteStore.from_settings(settings, read_only=read_only)
     return Store.open(settings.store if path is None else path, read_only=read_only)
 

@@ -10,12 +10,23 @@ from rdflib import Graph
 from rdflib.term import Node
 
 
+class StoreSettings(Protocol):
+    """What opening a store reads from the settings (``sparql_api.settings.Settings`` has it all)."""
+
+    store: Path
+    store_url: str | None
+    store_update_url: str | None
+    store_gsp_url: str | None
+    store_union_param: str
+
+
 @runtime_checkable
 class KnowledgeStore(Protocol):
     """A SPARQL 1.1 dataset: queried, read graph by graph, written by updates and bulk loads."""
 
     path: Path | None
     read_only: bool
+    read_only_reason: str | None
 
     def query(self, sparql: str, *, union_default: bool = True, default_graphs: Iterable[str] | None = None,
               named_graphs: Iterable[str] | None = None, substitutions: Mapping[str, Node] | None = None):

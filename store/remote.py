@@ -37,7 +37,6 @@ import copy
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -48,18 +47,9 @@ from rdflib.term import Node
 from store.embedded import Store
 from store.errors import QuerySyntaxError, RemoteStoreError, StoreError, StoreTimeout, StoreUnavailable
 from store.merge import client_syntax_error, maintained, redirect, upkeep
+from store.protocol import StoreSettings
 from store.sparql_text import bind_values, query_form, sparql_term
 from store.terms import RDF_FORMATS, solution_rows, to_rdflib
-
-
-
-class RemoteSettings(Protocol):
-    """What the remote store reads of the service's settings (``sparql_api.settings.Settings``)."""
-
-    store_url: str | None
-    store_update_url: str | None
-    store_gsp_url: str | None
-    store_union_param: str | None
 
 SPARQL_RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -166,6 +156,7 @@ class RemoteStore:
     """A SPARQL 1.1 dataset held by a remote store, reached over HTTP with one pooled client."""
 
     path = None  # nothing on this machine: no worker process can open it
+    read_only_reason = None  # read-only is asked for, never imposed
 
     def __init__(self, query_url: str, update_url: str | None = None, gsp_url: str | None = None, *,
                  union_param: str | None = None, read_only: bool = False,
@@ -181,7 +172,7 @@ class RemoteStore:
         )
 
     @classmethod
-    def from_settings(cls, settings: RemoteSettings, read_only: bool = False, check: bool = True) -> RemoteStore:
+    def from_settings(cls, settings: StoreSettings, read_only: bool = False, check: bool = True) -> RemoteStore:
         """The store ``settings.store_url`` names; with ``check``, StoreUnavailable unless it answers now."""
         store = cls(settings.store_url, settings.store_update_url, settings.store_gsp_url,
                     union_param=settings.store_union_param, read_only=read_only)

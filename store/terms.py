@@ -56,8 +56,6 @@ def to_rdflib(term) -> Node | None:
     raise TypeError(f"cannot convert {term!r}")
 
 
-
-
 def is_graph(result) -> bool:
     """Whether a query result is triples (CONSTRUCT, DESCRIBE) rather than solutions or a boolean."""
     return isinstance(result, ox.QueryTriples)

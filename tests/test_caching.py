@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -16,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sparql_api.caching import (
-    CACHE_CONTROL, build_id, conditional, entity_tag, etag_matches, last_modified, not_modified_since,
+    CACHE_CONTROL, BodyCache, DataStamp, conditional, entity_tag, etag_matches, not_modified_since,
 )
 from sparql_api.errors import ResourceNotFound
 from sparql_api.workers import DataVersion
@@ -34,16 +33,15 @@ def vary(response) -> set[str]:
     return {v.strip().lower() for v in response.headers.get("vary", "").split(",")}
 
 
-def fake_app(path: Path | None = None):
-    state = SimpleNamespace(store=SimpleNamespace(path=path), version=DataVersion())
-    return SimpleNamespace(state=state)
+def stamp_of(path: Path | None = None) -> DataStamp:
+    return DataStamp(path, DataVersion())
 
 
-def request_for(app, headers: dict[str, str] | None = None, method: str = "GET") -> Request:
+def request_for(headers: dict[str, str] | None = None, method: str = "GET") -> Request:
     scope = {
         "type": "http", "method": method, "path": "/id/x", "query_string": b"", "root_path": "",
         "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
-        "app": app, "scheme": "http", "server": ("127.0.0.1", 80),
+        "scheme": "http", "server": ("127.0.0.1", 80),
     }
     return Request(scope)
 
@@ -62,32 +60,31 @@ def built(tmp_path) -> Path:
     return link
 
 
-def test_build_id_is_the_resolved_directory_name(built):
-    assert build_id(fake_app(built)) == "20250102T030405-abcdef12"
+def test_build_is_the_resolved_directory_name(built):
+    assert stamp_of(built).build == "20250102T030405-abcdef12"
 
 
 def test_in_memory_store_gets_one_token_per_app():
-    first, second = fake_app(), fake_app()
-    assert build_id(first) == build_id(first) != build_id(second)
-    assert build_id(first).startswith("mem-")
+    first, second = stamp_of(), stamp_of()
+    assert first.build != second.build
+    assert first.build.startswith("mem-")
 
 
 def test_last_modified_is_the_build_time_then_moves_with_writes(built):
-    app = fake_app(built)
-    assert last_modified(app) == datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
-    app.state.version.bump()
-    assert last_modified(app) > datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
+    stamp = stamp_of(built)
+    assert stamp.last_modified() == datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
+    stamp.version.bump()
+    assert stamp.last_modified() > datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
 
 
 def test_etag_depends_on_media_type_version_and_parts(built):
-    app = fake_app(built)
-    request = request_for(app)
-    turtle = entity_tag(request, "text/turtle")
-    assert turtle.startswith('W/"') and turtle == entity_tag(request, "text/turtle")
-    assert turtle != entity_tag(request, "application/ld+json")
-    assert turtle != entity_tag(request, "text/turtle", "http://other/context.jsonld")
-    app.state.version.bump()
-    assert turtle != entity_tag(request, "text/turtle")
+    stamp = stamp_of(built)
+    turtle = entity_tag(stamp, "text/turtle")
+    assert turtle.startswith('W/"') and turtle == entity_tag(stamp, "text/turtle")
+    assert turtle != entity_tag(stamp, "application/ld+json")
+    assert turtle != entity_tag(stamp, "text/turtle", "http://other/context.jsonld")
+    stamp.version.bump()
+    assert turtle != entity_tag(stamp, "text/turtle")
 
 
 @pytest.mark.parametrize("header, matches", [
@@ -107,7 +104,7 @@ def test_if_modified_since_compares_whole_seconds():
 
 
 def test_conditional_adds_validators_to_a_200(built):
-    response = conditional(request_for(fake_app(built)), "text/turtle", ok, headers={"Vary": "Accept"})
+    response = conditional(request_for(), stamp_of(built), "text/turtle", ok, headers={"Vary": "Accept"})
     assert response.status_code == 200
     assert response.headers["cache-control"] == CACHE_CONTROL
     assert response.headers["vary"] == "Accept"
@@ -115,13 +112,13 @@ def test_conditional_adds_validators_to_a_200(built):
 
 
 def test_conditional_304_on_etag_without_calling_the_factory(built):
-    app = fake_app(built)
-    etag = conditional(request_for(app), "text/turtle", ok).headers["etag"]
+    stamp = stamp_of(built)
+    etag = conditional(request_for(), stamp, "text/turtle", ok).headers["etag"]
 
     def fail() -> Response:
         raise AssertionError("the factory ran")
 
-    response = conditional(request_for(app, {"If-None-Match": etag}), "text/turtle", fail,
+    response = conditional(request_for({"If-None-Match": etag}), stamp, "text/turtle", fail,
                            headers={"Vary": "Accept", "Content-Location": "/id/x?format=turtle"})
     assert response.status_code == 304 and response.body == b""
     assert response.headers["etag"] == etag
@@ -130,27 +127,27 @@ def test_conditional_304_on_etag_without_calling_the_factory(built):
 
 
 def test_conditional_304_on_if_modified_since_only_for_existing_resources(built):
-    app = fake_app(built)
+    stamp = stamp_of(built)
     since = {"If-Modified-Since": format_datetime(datetime(2030, 1, 1, tzinfo=timezone.utc), usegmt=True)}
-    assert conditional(request_for(app, since), "text/turtle", ok).status_code == 304
+    assert conditional(request_for(since), stamp, "text/turtle", ok).status_code == 304
 
     def missing() -> Response:
         raise ResourceNotFound("no such thing")
 
     with pytest.raises(ResourceNotFound):
-        conditional(request_for(app, since), "text/turtle", missing)
+        conditional(request_for(since), stamp, "text/turtle", missing)
 
 
 def test_conditional_leaves_errors_alone(built):
-    response = conditional(request_for(fake_app(built)), "text/turtle", lambda: Response(b"", status_code=500))
+    response = conditional(request_for(), stamp_of(built), "text/turtle", lambda: Response(b"", status_code=500))
     assert response.status_code == 500 and "etag" not in response.headers
 
 
 def test_doctests_pass():
     import doctest
 
-    from sparql_api import caching, compact, html, resource_view, resources
-    for module in (caching, compact, html, resource_view, resources):
+    from sparql_api import caching, compact, html, linked_data, resource_view
+    for module in (caching, compact, html, linked_data, resource_view):
         failures, _ = doctest.testmod(module)
         assert failures == 0, module.__name__
 
@@ -224,9 +221,8 @@ def test_a_write_changes_the_validators(client):
 
 
 def test_body_cache_keeps_200s_by_data_version_within_its_limits(built):
-    from sparql_api.caching import BodyCache
-    app = fake_app(built)
-    cache = BodyCache(entries=2, max_total=10)
+    stamp = stamp_of(built)
+    cache = BodyCache(stamp, entries=2, max_total=10)
     calls = []
 
     def build(body: bytes, status: int = 200):
@@ -235,12 +231,12 @@ def test_body_cache_keeps_200s_by_data_version_within_its_limits(built):
             return Response(body, status_code=status, media_type="text/plain")
         return make
 
-    assert cache.get_or_build(app, ("a",), build(b"aaaa")).body == b"aaaa"
-    assert cache.get_or_build(app, ("a",), build(b"zzzz")).body == b"aaaa"  # served from the cache
-    cache.get_or_build(app, ("n",), build(b"", 404))
-    cache.get_or_build(app, ("n",), build(b"", 404))
+    assert cache.get_or_build(("a",), build(b"aaaa")).body == b"aaaa"
+    assert cache.get_or_build(("a",), build(b"zzzz")).body == b"aaaa"  # served from the cache
+    cache.get_or_build(("n",), build(b"", 404))
+    cache.get_or_build(("n",), build(b"", 404))
     assert calls.count(b"") == 2  # errors are never kept
-    cache.get_or_build(app, ("b",), build(b"bbbbbbbb"))  # 12 bytes in all: "a" goes
-    assert cache.get_or_build(app, ("a",), build(b"AAAA")).body == b"AAAA"
-    app.state.version.bump()
-    assert cache.get_or_build(app, ("a",), build(b"new!")).body == b"new!"  # a write makes old entries stale
+    cache.get_or_build(("b",), build(b"bbbbbbbb"))  # 12 bytes in all: "a" goes
+    assert cache.get_or_build(("a",), build(b"AAAA")).body == b"AAAA"
+    stamp.version.bump()
+    assert cache.get_or_build(("a",), build(b"new!")).body == b"new!"  # a write makes old entries stale

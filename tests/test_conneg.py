@@ -6,16 +6,16 @@ import doctest
 
 import pytest
 
-from sparql_api import conneg, render, routes, workers
+from sparql_api import conneg, formats, request_input, workers
 from sparql_api.routes import sparql as sparql_routes
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, NotAcceptable
 
-RESULTS = render.RESULT_OFFERS
-GRAPHS = render.GRAPH_OFFERS
+RESULTS = formats.RESULT_OFFERS
+GRAPHS = formats.GRAPH_OFFERS
 
 
-@pytest.mark.parametrize("module", [conneg, render, routes, sparql_routes, workers])
+@pytest.mark.parametrize("module", [conneg, formats, request_input, sparql_routes, workers])
 def test_doctests_pass(module):
     failures, _ = doctest.testmod(module)
     assert failures == 0
@@ -63,7 +63,7 @@ def test_most_specific_range_sets_quality():
 
 
 def test_every_format_has_a_w3c_format_iri():
-    assert {f.iri for f in render.FORMATS} >= {
+    assert {f.iri for f in formats.FORMATS} >= {
         "http://www.w3.org/ns/formats/SPARQL_Results_JSON", "http://www.w3.org/ns/formats/JSON-LD",
         "http://www.w3.org/ns/formats/Turtle", "http://www.w3.org/ns/formats/N-Quads",
     }
@@ -76,12 +76,12 @@ def test_every_format_has_a_w3c_format_iri():
     ("turtle", "results", "text/turtle"), ("text/csv", "results", "text/csv"),
 ])
 def test_format_override_names_media_types(name, kind, media):
-    assert render.override(name, kind) == media
+    assert formats.override(name, kind) == media
 
 
 def test_format_override_unknown_name_is_bad_request():
     with pytest.raises(BadRequest):
-        render.override("yaml", "results")
+        formats.override("yaml", "results")
 
 
 @pytest.mark.parametrize(("content_type", "fmt"), [
@@ -89,4 +89,4 @@ def test_format_override_unknown_name_is_bad_request():
     ("application/xml", "rdfxml"), ("application/n-triples", "ntriples"), ("application/trig", "trig"),
 ])
 def test_payload_format_reads_content_types(content_type, fmt):
-    assert render.payload_format(content_type) == fmt
+    assert formats.payload_format(content_type) == fmt

@@ -174,16 +174,11 @@ HOSTILE = """
 
 
 def serve_in_process(store: Store, requests: list[tuple[str, str]]) -> list[httpx.Response]:
-    """Answer GETs with the page routers over ``store``, in this process (lifespan included)."""
+    """Answer GETs with the app over ``store``, in this process (lifespan included)."""
     from sparql_api.app import create_app
     from sparql_api.settings import Settings
-    from sparql_api.routes import pages, publish, standards, validate
 
     app = create_app(Settings(workers=0), store=store)
-    paths = {getattr(r, "path", None) for r in app.routes}
-    for router in (pages.router, validate.router, standards.router, publish.router):
-        if router.routes[0].path not in paths:
-            app.include_router(router)
 
     async def run():
         async with app.router.lifespan_context(app):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from html.parser import HTMLParser
 
 import pytest
@@ -13,20 +14,21 @@ from fastapi.testclient import TestClient
 
 from kimdata.namespaces import Iris
 from sparql_api.editor import ASSETS_DIR, CSP, editor_config, editor_response, mount_static
-from sparql_api.named_queries import load_queries
+from sparql_api.named_queries import NamedQuery, load_queries
 from sparql_api.settings import Settings
 
 HTML = {"Accept": "text/html"}
 
 
-def editor_app() -> FastAPI:
+def editor_app(queries: Mapping[str, NamedQuery] | None = None, iris: Iris | None = None) -> FastAPI:
     """The editor's parts alone: its assets, and its page where the SPARQL route would answer a browser."""
     app = FastAPI()
     mount_static(app)
+    queries = load_queries() if queries is None else queries
 
     @app.get("/sparql")
     def page(request: Request):
-        return editor_response(request)
+        return editor_response(request, queries, iris or Iris())
 
     return app
 
@@ -124,8 +126,7 @@ def test_editor_follows_the_root_path():
 
 
 def test_editor_tabs_use_the_deployments_base_iri():
-    app = editor_app()
-    app.state.settings = Settings(base_iri="https://kim.example/")
+    app = editor_app(iris=Iris("https://kim.example/"))
     _, page = get_page(TestClient(app))
     tab = next(t for t in json.loads(page.config_text)["queries"] if t["name"] == "ksbs-of-duty")
     assert "<https://kim.example/id/standard/ST1337/duty/2>" in tab["query"]
@@ -136,14 +137,13 @@ def test_editor_config_cannot_close_its_script_element(tmp_path):
         '#+ summary: Ends the script </script><script>alert(1)</script> & more.\n'
         '#+ params: term:string="</script><img src=x>"\n'
         'SELECT ?term WHERE { ?s ?p ?term }\n')
-    app = editor_app()
-    app.state.named_queries = load_queries(tmp_path)
-    text, page = get_page(TestClient(app))
+    queries = load_queries(tmp_path)
+    text, page = get_page(TestClient(editor_app(queries)))
     assert "<script>alert" not in text and "<img src=x>" not in text
     assert page.inline_scripts == []
     config = json.loads(page.config_text)
     assert config["queries"][0]["summary"].startswith("Ends the script </script>")
-    assert config == editor_config(app.state.named_queries, Iris(), "/sparql")
+    assert config == editor_config(queries, Iris(), "/sparql")
 
 
 @pytest.mark.parametrize("name, media_type", [

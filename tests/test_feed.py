@@ -308,13 +308,6 @@ def test_progress_is_shown_when_asked(tmp_path, capsys):
     assert "2/2" in capsys.readouterr().err
 
 
-def test_without_tqdm_progress_is_one_rewritten_line(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now raises ImportError
-    assert kimgraph(["build", "--store", str(tmp_path / "store"), "--quiet", "--no-validate", "--progress",
-                     str(FEED / "versions.json")]) == 0
-    assert capsys.readouterr().err.endswith("versions.json: 2/2 standards\n")
-
-
 def test_each_file_is_its_own_source_graph_and_a_repeat_is_refused(tmp_path, capsysbinary):
     store_path = tmp_path / "store"
     files = [str(FEED / "standard.json"), str(FEED / "versions.json")]

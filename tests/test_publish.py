@@ -36,9 +36,9 @@ def client(pages_server):  # noqa: F811
 
 
 def test_doctests_pass():
-    from sparql_api.routes import publish
+    from sparql_api import documentation
 
-    failures, _ = doctest.testmod(publish)
+    failures, _ = doctest.testmod(documentation)
     assert failures == 0
 
 

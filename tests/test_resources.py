@@ -18,7 +18,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic, to_isomorphic
 
 from kimdata.namespaces import DEFAULT_BASE
-from sparql_api.resources import describe, rdf_bytes
+from sparql_api.linked_data import describe, rdf_bytes
 from store.embedded import Store
 from tests.server import ROOT, TOKEN, _shared, copy_store, running_server
 

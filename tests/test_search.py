@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from sparql_api.search import SearchIndex, index_for
+from sparql_api.search_index import SearchIndex, SearchIndexes
 from store.embedded import Store
 from sparql_api.workers import DataVersion
 from tests.test_collections import api_server  # noqa: F401  (the shared server)
@@ -119,35 +118,35 @@ def test_index_is_rebuilt_for_a_new_data_version():
     store = Store.in_memory()
     store.load(b'<https://x.org/a> <http://www.w3.org/2004/02/skos/core#prefLabel> "Alpha archive"@en .',
                "ntriples", "https://x.org/g")
-    state = SimpleNamespace(store=store, version=DataVersion())
-    first = index_for(state)
+    indexes = SearchIndexes(store, DataVersion())
+    first = indexes.current()
     assert first.search("alpha").total == 1 and first.search("beta").total == 0
-    assert index_for(state) is first  # same data version: same index
+    assert indexes.current() is first  # same data version: same index
     store.update('INSERT DATA { GRAPH <https://x.org/g> { <https://x.org/b> '
                  '<https://purl.org/ctdlasn/terms/competencyText> "Beta records"@en } }')
-    state.version.bump()
-    second = index_for(state)
+    indexes.version.bump()
+    second = indexes.current()
     assert second is not first and second.search("beta").hits[0].iri == "https://x.org/b"
 
 
 def test_large_stale_index_answers_while_its_successor_is_built(monkeypatch):
-    from sparql_api import search
+    from sparql_api import search_index as search
 
     monkeypatch.setattr(search, "SYNC_REBUILD_DOCS", 0)
     store = Store.in_memory()
     store.load(b'<https://x.org/a> <http://www.w3.org/2004/02/skos/core#prefLabel> "Alpha"@en .',
                "ntriples", "https://x.org/g")
-    state = SimpleNamespace(store=store, version=DataVersion())
-    first = index_for(state)
+    indexes = SearchIndexes(store, DataVersion())
+    first = indexes.current()
     store.update('INSERT DATA { GRAPH <https://x.org/g> { <https://x.org/b> '
                  '<http://www.w3.org/2004/02/skos/core#prefLabel> "Beta"@en } }')
-    state.version.bump()
-    assert index_for(state) is first  # stale, answering at once
+    indexes.version.bump()
+    assert indexes.current() is first  # stale, answering at once
     for _ in range(200):
-        if state.search_indexes.current is not first:
+        if indexes.index is not first:
             break
         time.sleep(0.01)
-    assert index_for(state).search("beta").total == 1
+    assert indexes.current().search("beta").total == 1
 
 
 def test_index_built_in_another_process_is_the_same(built_store_path):

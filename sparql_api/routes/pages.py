@@ -1,20 +1,21 @@
-"""The home page, and what the page routers share: negotiated RDF bodies, OpenAPI response docs, the pages' CSS."""
+"""The home page and the stylesheet of the pages."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from kimdata.namespaces import KIM, OGL_V3, PREFIXES, Iris
+from kimdata.namespaces import KIM, OGL_V3, PREFIXES
 from sparql_api.caching import conditional
 from sparql_api.catalogue import dataset_graph, select_strings, source_documents
 from sparql_api.conneg import negotiate
+from sparql_api.request_input import base_url
 from sparql_api.responses import (HTML, OGL_ATTRIBUTION, PAGES_CSS, PAGES_CSS_PATH, RDF_OFFERS, documented, html_page,
                                   rdf_response)
-from sparql_api.routes import base_url
-from sparql_api.statistics import stats_for
+from sparql_api.services import Services, ServicesDep
 
 router = APIRouter(tags=["Pages"], default_response_class=Response)
+
 
 @router.api_route(PAGES_CSS_PATH, methods=["GET", "HEAD"], include_in_schema=False)
 def pages_css() -> Response:
@@ -52,21 +53,18 @@ HOME_EXAMPLE_HTML = "<!DOCTYPE html><html lang=\"en\">...<h1>KIM Graph</h1>...</
     responses=documented({HTML: HOME_EXAMPLE_HTML,
                           "text/turtle": "<http://127.0.0.1:8000/dataset> a dcat:Dataset ; dcterms:title \"KIM Graph\"@en ."}),
 )
-def home(request: Request) -> Response:
+def home(request: Request, services: ServicesDep) -> Response:
     """The home page (HTML), or the dataset's DCAT description for RDF clients."""
     media = negotiate(request.headers.get("accept"), [HTML, *RDF_OFFERS])
-    return conditional(request, media, lambda: _home(request, media), "home", str(request.base_url),
-                       headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, lambda: _home(request, services, media), "home",
+                       str(request.base_url), headers={"Vary": "Accept"})
 
 
-def _home(request: Request, media: str) -> Response:
+def _home(request: Request, services: Services, media: str) -> Response:
     if media != HTML:
-        return rdf_response(dataset_graph(base_url(request), request.app.state.store), media)
-
-    state = request.app.state
-    iris = Iris(state.settings.base_iri)
-    stats = stats_for(request)
-    standards = select_strings(state.store, STANDARDS_QUERY)
+        return rdf_response(dataset_graph(base_url(request), services.store), media)
+    stats = services.stats.get()
+    standards = select_strings(services.store, STANDARDS_QUERY)
     for row in standards:
         row["reference"] = row["reference"] or row["standard"].rstrip("/").rsplit("/", 1)[-1]
     counts = {
@@ -76,6 +74,7 @@ def _home(request: Request, media: str) -> Response:
         "duties": stats.classes.get(str(KIM.Duty), 0),
         "ksbs": sum(stats.classes.get(str(KIM[c]), 0) for c in ("Knowledge", "Skill", "Behaviour")),
     }
-    return html_page(request, "home.html", title="Home", standards=standards, sources=source_documents(state.store),
-                     counts=counts, gkim=str(iris.org("gkim-profession")), ogl=str(OGL_V3),
-                     attribution=OGL_ATTRIBUTION, css=PAGES_CSS_PATH)
+    return html_page(request, services.settings.base_iri, "home.html", title="Home", standards=standards,
+                     sources=source_documents(services.store), counts=counts,
+                     gkim=str(services.iris.org("gkim-profession")), ogl=str(OGL_V3), attribution=OGL_ATTRIBUTION,
+                     css=PAGES_CSS_PATH)

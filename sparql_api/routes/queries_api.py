@@ -17,16 +17,16 @@ from fastapi import APIRouter, Query, Request
 from rdflib.term import Node
 from starlette.responses import JSONResponse, Response
 
-from store.sparql_text import query_form
 from kimdata.namespaces import Iris
-from sparql_api import collections as c
-from sparql_api import html, render
-from sparql_api.conneg import negotiate
+from sparql_api import bound_queries, formats, html
+from sparql_api.caching import cached_by_url
+from sparql_api.conneg import choose_format, negotiate
 from sparql_api.errors import BadRequest, ResourceNotFound
 from sparql_api.named_queries import NamedQuery, Param, bind, load_queries
 from sparql_api.openapi import content, problems
-from sparql_api.routes import base_url
-from sparql_api.routes.collections import cached, check_params, choose_format
+from sparql_api.request_input import base_url, check_params
+from sparql_api.services import Services, ServicesDep, SettingsDep
+from store.sparql_text import query_form
 
 # (media type, our format name) in our order of preference; the first is the default
 RESULT_OFFERS: tuple[tuple[str, str], ...] = (
@@ -68,19 +68,20 @@ def _choose(request: Request, offers: tuple[tuple[str, str], ...], override: str
     return media, dict(offers)[media]
 
 
-async def _answer(request: Request, query: NamedQuery, values: Mapping[str, Node], raw: Mapping[str, str],
-                  offers: tuple[tuple[str, str], ...], media: str, name: str) -> Response:
+async def _answer(request: Request, services: Services, query: NamedQuery, values: Mapping[str, Node],
+                  raw: Mapping[str, str], offers: tuple[tuple[str, str], ...], media: str, name: str) -> Response:
     """Run the query with its bound values and write the answer (HTML: a table of the JSON results)."""
     kind = "graph" if offers is GRAPH_OFFERS else "results"
     wanted = "json" if name == "html" else name
-    answer = await c.run_bound(request.app.state, query.text, values, base_iri=base_url(request),
+    answer = await bound_queries.run_bound(services, query.text, values, base_iri=base_url(request),
                                results_format=wanted if kind == "results" else None,
                                graph_format=wanted if kind == "graph" else None)
     if name != "html":
-        return Response(answer.body, media_type=render.content_type(media))
+        return Response(answer.body, media_type=formats.content_type(media))
     document = json.loads(answer.body)
-    return html.render("queries.html", request=request, title=query.name, query=query, raw=raw,
-                       columns=document["head"]["vars"], rows=document["results"]["bindings"], listing=None)
+    return html.render_page("queries.html", request=request, base_iri=services.settings.base_iri, title=query.name,
+                            query=query, raw=raw, columns=document["head"]["vars"],
+                            rows=document["results"]["bindings"], listing=None)
 
 
 def describe(query: NamedQuery, iris: Iris | None = None) -> dict:
@@ -108,7 +109,7 @@ def _endpoint(query: NamedQuery, offers: tuple[tuple[str, str], ...], iris: Iris
     names = dict.fromkeys(name for _, name in offers)
     allowed = tuple(dict.fromkeys([*(p.name for p in query.params), "format"]))
 
-    async def run_named_query(request: Request, **arguments: Any) -> Response:
+    async def run_named_query(request: Request, services: Services, **arguments: Any) -> Response:
         check_params(request, allowed)
         media, name = _choose(request, offers, arguments.pop("fmt", None))  # 406 before any query
         raw = {p.name: str(arguments[f"p_{p.name}"]) for p in query.params}
@@ -116,9 +117,11 @@ def _endpoint(query: NamedQuery, offers: tuple[tuple[str, str], ...], iris: Iris
             values = bind(query, raw)
         except ValueError as e:
             raise BadRequest(str(e)) from None
-        return await cached(request, media, lambda: _answer(request, query, values, raw, offers, media, name))
+        return await cached_by_url(request, services.stamp, media,
+                                   lambda: _answer(request, services, query, values, raw, offers, media, name))
 
-    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
+    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+                  inspect.Parameter("services", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=ServicesDep)]
     examples = query.examples(iris)
     for p in query.params:
         parameters.append(inspect.Parameter(f"p_{p.name}", inspect.Parameter.KEYWORD_ONLY,
@@ -145,13 +148,13 @@ def queries_router(queries: Mapping[str, NamedQuery] | None = None, iris: Iris |
     queries = dict(load_queries() if queries is None else queries)
     router = APIRouter(tags=["Named queries"])
 
-    def list_queries(request: Request,
+    def list_queries(request: Request, settings: SettingsDep,
                      fmt: Annotated[Literal["json", "html"] | None,
                                     Query(alias="format", description="Overrides the Accept header.")] = None
                      ) -> Response:
         """Every named query with its summary, parameters (name, type, example) and the URL that runs it."""
         check_params(request, ("format",))
-        name = choose_format(request, LIST_FORMATS, fmt)
+        name = choose_format(request.headers.get("accept"), LIST_FORMATS, fmt)
         root = base_url(request)
         listing = []
         for query in queries.values():
@@ -159,8 +162,8 @@ def queries_router(queries: Mapping[str, NamedQuery] | None = None, iris: Iris |
             entry["url"] = f"{root}queries/{query.name}"
             listing.append(entry)
         if name == "html":
-            return html.render("queries.html", request=request, title="Named queries", listing=listing, query=None,
-                               headers={"Vary": "Accept"})
+            return html.render_page("queries.html", request=request, base_iri=settings.base_iri, title="Named queries",
+                                    listing=listing, query=None, headers={"Vary": "Accept"})
         return JSONResponse({"queries": listing}, headers={"Vary": "Accept"})
 
     router.add_api_route("/queries", list_queries, methods=["GET"], summary="The named queries and their parameters",

@@ -25,12 +25,13 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from sparql_api import resources
-from sparql_api.caching import body_cache, conditional, precondition, with_validators
+from sparql_api import linked_data
+from sparql_api.caching import conditional, precondition, with_validators
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, NotAcceptable, ResourceNotFound
-from sparql_api.html import local_path, render
+from sparql_api.html import local_path, render_page
 from sparql_api.resource_view import Viewer
+from sparql_api.services import ServicesDep
 
 router = APIRouter(tags=["Linked data"])
 
@@ -45,9 +46,9 @@ def _wanted(request: Request, format_param: str | None) -> str | None:
     value = format_param.strip().lower()
     if "/" in value:
         return value
-    if value in resources.BY_FORMAT:
-        return resources.BY_FORMAT[value].media_type
-    names = ", ".join(r.name for r in resources.REPRESENTATIONS)
+    if value in linked_data.BY_FORMAT:
+        return linked_data.BY_FORMAT[value].media_type
+    names = ", ".join(r.name for r in linked_data.REPRESENTATIONS)
     raise BadRequest(f"unknown format {format_param!r}; use one of {names} or a media type")
 
 
@@ -66,7 +67,7 @@ def _here(request: Request, path: str) -> str:
 
 def _format_links(here: str) -> list[dict[str, str]]:
     return [{"name": r.name, "label": r.label, "media_type": r.media_type, "href": f"{here}?format={r.name}"}
-            for r in resources.REPRESENTATIONS if r.name != "json"]
+            for r in linked_data.REPRESENTATIONS if r.name != "json"]
 
 
 @router.api_route(
@@ -74,7 +75,7 @@ def _format_links(here: str) -> list[dict[str, str]]:
     response_class=Response,
     responses={
         200: {"description": "The resource in the negotiated format",
-              "content": {m: {} for m in resources.OFFERS}},
+              "content": {m: {} for m in linked_data.OFFERS}},
         304: {"description": "The client's copy is current (If-None-Match / If-Modified-Since)"},
         400: {"description": "An unknown format= value (application/problem+json)"},
         404: {"description": "Nothing is known about this IRI (application/problem+json)"},
@@ -84,19 +85,20 @@ def _format_links(here: str) -> list[dict[str, str]]:
 async def resource(
     request: Request,
     path: str,
+    services: ServicesDep,
     format: str | None = Query(None, description="Override Accept: jsonld, json, html, ttl, nt, rdf or a "
                                                  "media type"),
 ) -> Response:
     """The resource ``{base_iri}id/{path}``: built from one SPARQL query, in the negotiated format."""
     try:
-        media = negotiate(_wanted(request, format), resources.OFFERS)
+        media = negotiate(_wanted(request, format), linked_data.OFFERS)
     except NotAcceptable as e:
         raise NotAcceptable(e.detail, headers={"Vary": "Accept"}) from None
-    settings = request.app.state.settings
-    iri = resources.iri_for_path(settings.base_iri, path)
+    settings = services.settings
+    iri = linked_data.iri_for_path(settings.base_iri, path)
     if iri is None:
         raise ResourceNotFound(f"/id/{path} is not the path of a KIM Graph IRI")
-    representation = resources.BY_MEDIA[media]
+    representation = linked_data.BY_MEDIA[media]
     here = _here(request, path)
     links = _format_links(here)
     ctx = context_url(request)
@@ -107,30 +109,31 @@ async def resource(
     }
     if media == "application/json":
         headers["Link"] += f', <{ctx}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"'
-    store = request.app.state.store
+    store = services.store
 
     def build() -> Response:
-        triples = resources.describe(store, iri)
+        triples = linked_data.describe(store, iri)
         if not triples:
             raise ResourceNotFound(f"nothing is known about <{iri}>")
-        if media in resources.RDF_SERIALISERS:
-            body = resources.rdf_bytes(triples, media)
+        if media in linked_data.RDF_SERIALISERS:
+            body = linked_data.rdf_bytes(triples, media)
             media_type = media + "; charset=utf-8" if media.startswith("text/") else media
             return Response(body, media_type=media_type)
-        document = resources.compact_json(triples, iri, ctx)
+        document = linked_data.compact_json(triples, iri, ctx)
         if media == "text/html":
             root = _root(request)
             viewer = Viewer(lambda target: _local(target, settings.base_iri, root))
-            return render("resource.html", request=request, view=viewer.view(document), formats=links)
-        return Response(resources.json_bytes(document), media_type=media)
+            return render_page("resource.html", request=request, base_iri=settings.base_iri, view=viewer.view(document),
+                               formats=links)
+        return Response(linked_data.json_bytes(document), media_type=media)
 
     # A current copy or a cached answer is served on the event loop; only building one takes a thread.
-    cache_headers, answer = precondition(request, media, ctx, headers=headers)
+    cache_headers, answer = precondition(request, services.stamp, media, ctx, headers=headers)
     if answer is not None:
         return answer
-    cache, key = body_cache(request.app), ("id", iri, media, ctx)
-    response = cache.get(request.app, key) or await run_in_threadpool(cache.build, request.app, key, build)
-    return with_validators(request, response, cache_headers)
+    cache, key = services.body_cache, ("id", iri, media, ctx)
+    response = cache.get(key) or await run_in_threadpool(cache.build, key, build)
+    return with_validators(request, services.stamp, response, cache_headers)
 
 
 def _local(iri: str, base: str, root: str) -> str | None:
@@ -141,14 +144,14 @@ def _local(iri: str, base: str, root: str) -> str | None:
 @router.api_route("/context.jsonld", methods=["GET", "HEAD"], summary="The JSON-LD context of the API",
                   response_class=Response,
                   responses={200: {"content": {CONTEXT_MEDIA: {}}}})
-def context(request: Request) -> Response:
+def context(request: Request, services: ServicesDep) -> Response:
     """The published ``@context`` that every JSON-LD answer of ``/id/...`` refers to."""
-    return conditional(request, CONTEXT_MEDIA,
-                       lambda: Response(resources.context_bytes(), media_type=CONTEXT_MEDIA))
+    return conditional(request, services.stamp, CONTEXT_MEDIA,
+                       lambda: Response(linked_data.context_bytes(), media_type=CONTEXT_MEDIA))
 
 
 @router.api_route("/static/kim.css", methods=["GET", "HEAD"], include_in_schema=False)
 def stylesheet() -> Response:
     """The one stylesheet of the HTML pages."""
-    return Response(resources.stylesheet_bytes(), media_type="text/css; charset=utf-8",
+    return Response(linked_data.stylesheet_bytes(), media_type="text/css; charset=utf-8",
                     headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})

@@ -1,7 +1,7 @@
 """GET /search: ranked full-text search over labels, codes and statements (SQLite FTS5, BM25).
 
 JSON by default, an HTML page of results by ``Accept`` (or ``format=html``). The index is built from
-the store the first time a search needs it after the data changed (see ``sparql_api.search``).
+the store the first time a search needs it after the data changed (see ``sparql_api.search_index``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
 
 from sparql_api import html
-from sparql_api import search as index
 from sparql_api.caching import conditional
-from sparql_api.routes.collections import check_params, choose_format
+from sparql_api.conneg import choose_format
+from sparql_api.request_input import check_params
+from sparql_api.search_index import Hit, SearchIndex
+from sparql_api.services import ServicesDep
 
 router = APIRouter(tags=["Search"])
 
@@ -44,6 +46,7 @@ SEARCH_EXAMPLE = {
 )
 def search(
     request: Request,
+    services: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=500, examples=["GDPR"],
                             description="Words to find, all of them (case and accents ignored, word stems "
                                         "matched). A code typed exactly, such as K19, comes first. Quotes and "
@@ -55,19 +58,21 @@ def search(
 ) -> Response:
     """Resources whose labels, codes or statements contain every word of ``q``, ranked by BM25."""
     check_params(request, ("q", "limit", "offset", "format"))
-    name = choose_format(request, SEARCH_FORMATS, fmt)
-    searcher = index.index_for(request.app.state)
+    name = choose_format(request.headers.get("accept"), SEARCH_FORMATS, fmt)
+    searcher = services.search.current()
     # the index's own version in the tag: a large index may still reflect the data before a write
-    return conditional(request, SEARCH_FORMATS[name], lambda: _answer(request, searcher, q, limit, offset, name),
+    return conditional(request, services.stamp, SEARCH_FORMATS[name],
+                       lambda: _answer(request, services.settings.base_iri, searcher, q, limit, offset, name),
                        str(request.url), repr(searcher.key), headers={"Vary": "Accept"})
 
 
-def _answer(request: Request, searcher: index.SearchIndex, q: str, limit: int, offset: int, name: str) -> Response:
+def _answer(request: Request, base_iri: str, searcher: SearchIndex, q: str, limit: int, offset: int,
+            name: str) -> Response:
     found = searcher.search(q, limit, offset)
     links = _links(request, q, limit, offset, found.total)
     if name == "html":
-        return html.render("search.html", request=request, title=f"Search: {q}", q=q, found=found,
-                           limit=limit, offset=offset, links=links)
+        return html.render_page("search.html", request=request, base_iri=base_iri, title=f"Search: {q}", q=q,
+                                found=found, limit=limit, offset=offset, links=links)
     return JSONResponse({
         "query": q, "totalItems": found.total, "limit": limit, "offset": offset,
         "results": [_result(hit) for hit in found.hits],
@@ -75,7 +80,7 @@ def _answer(request: Request, searcher: index.SearchIndex, q: str, limit: int, o
     })
 
 
-def _result(hit: index.Hit) -> dict:
+def _result(hit: Hit) -> dict:
     result = {"id": hit.iri, "type": hit.type, "code": hit.code, "label": hit.label,
               "snippet": hit.marked(MARK_START, MARK_END), "field": hit.field, "score": hit.score}
     return {key: value for key, value in result.items() if value is not None}

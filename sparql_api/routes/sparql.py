@@ -11,44 +11,25 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from sparql_api import render
+from sparql_api import formats
+from sparql_api.authorization import require_writer, writes_enabled
 from sparql_api.conneg import negotiate
+from sparql_api.descriptions import description_response, service_description
+from sparql_api.editor import editor_response
+from sparql_api.errors import BadRequest, KimError, NotAcceptable, PayloadTooLarge, UnsupportedMediaType, UriTooLong
+from sparql_api.graphs import apply_update
 from sparql_api.openapi import content, problems
-from sparql_api.errors import (BadRequest, FederationRefused, InvalidQuery, KimError, NotAcceptable,
-                               PayloadTooLarge, UnsupportedMediaType, UriTooLong)
-from sparql_api.routes import (absolute_iri, base_url, media_type, query_items, read_body, require_writer,
-                               values)
-from sparql_api.routes.service import description_or_editor
-from store.errors import QuerySyntaxError
-from store.sparql_text import (NestingTooDeep, RemoteAccessRefused, Token, add_using, keywords, query_form,
-                               refuse_deep_nesting, refuse_remote, tokens)
-from sparql_api.workers import QueryJob, call_with_stack, shift_position
+from sparql_api.request_input import (absolute_iri, base_url, check_text, media_type, query_items, read_body,
+                                      read_tokens, values)
+from sparql_api.services import Services, ServicesDep
+from sparql_api.workers import QueryJob
+from store.sparql_text import add_using, keywords, query_form
 
 router = APIRouter(tags=["SPARQL"])
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
-
-LONG_TEXT = 4_000  # characters from which a query is read in a thread
-
-
-async def read_tokens(text: str) -> list[Token]:
-    """``tokens(text)``, in a thread for a long text (up to a second for the longest accepted), so
-    the event loop keeps serving meanwhile."""
-    return tokens(text) if len(text) < LONG_TEXT else await run_in_threadpool(tokens, text)
-
-
-def check_text(found: list[Token]) -> None:
-    """Refuse SERVICE and LOAD (FederationRefused) and brackets nested too deep (InvalidQuery)."""
-    try:
-        refuse_remote(found)
-        refuse_deep_nesting(found)
-    except RemoteAccessRefused as e:
-        raise FederationRefused(str(e)) from None
-    except NestingTooDeep as e:
-        raise InvalidQuery(str(e)) from None
-
 
 # ------------------------------------------------------------------ routes
 
@@ -65,7 +46,7 @@ _UPDATE = {
     "using-named-graph-uri": {**_GRAPH_IRIS, "description": "USING NAMED graphs of the update (§2.2.3)."},
 }
 _ANSWERS = {"description": "SELECT and ASK results, or CONSTRUCT and DESCRIBE graphs, by Accept or format=.",
-            "content": content(dict.fromkeys(render.RESULT_OFFERS + render.GRAPH_OFFERS))}
+            "content": content(dict.fromkeys(formats.RESULT_OFFERS + formats.GRAPH_OFFERS))}
 GET_DOC = {
     "response_class": Response,
     "openapi_extra": {"parameters": [{"name": name, "in": "query", "required": False, "schema": schema}
@@ -89,21 +70,21 @@ POST_DOC = {
 
 @router.api_route("/sparql", methods=["GET", "HEAD"], summary="SPARQL query by GET, or the service description",
                   **GET_DOC)
-async def sparql_get(request: Request) -> Response:
+async def sparql_get(request: Request, services: ServicesDep) -> Response:
     """``?query=`` runs a query (results by Accept or ``format=``); without one, describes the service."""
     params = query_items(request)
     if values(params, "update"):
         raise BadRequest("a SPARQL Update must be sent with POST (SPARQL 1.1 Protocol §2.2)")
     queries = values(params, "query")
     if not queries:
-        return await description_or_editor(request)
-    return await _query(request, _one(queries, "query"), params, too_long=UriTooLong)
+        return await _description_or_editor(request, services)
+    return await _query(request, services, _one(queries, "query"), params, too_long=UriTooLong)
 
 
 @router.post("/sparql", summary="SPARQL query or update by POST (form-encoded or direct)", **POST_DOC)
-async def sparql_post(request: Request) -> Response:
+async def sparql_post(request: Request, services: ServicesDep) -> Response:
     """A query or (with a bearer token) an update, form-encoded or sent directly."""
-    settings = request.app.state.settings
+    settings = services.settings
     kind, parameters = media_type(request.headers.get("content-type"))
     params = query_items(request)
     if kind == FORM:
@@ -129,10 +110,21 @@ async def sparql_post(request: Request) -> Response:
     if queries and updates:
         raise BadRequest("send either a query or an update, not both")
     if queries:
-        return await _query(request, _one(queries, "query"), params, too_long=PayloadTooLarge)
+        return await _query(request, services, _one(queries, "query"), params, too_long=PayloadTooLarge)
     if updates:
-        return await _update(request, _one(updates, "update"), params)
+        return await _update(request, services, _one(updates, "update"), params)
     raise BadRequest("the request has no query and no update")
+
+
+async def _description_or_editor(request: Request, services: Services) -> Response:
+    """GET /sparql without a query: the query editor for browsers, the service description for the rest."""
+    accept = request.headers.get("accept")
+    chosen = negotiate(accept, formats.GRAPH_OFFERS + ["text/html"])
+    if chosen == "text/html":
+        return await run_in_threadpool(editor_response, request, services.queries, services.iris)
+    writable = writes_enabled(services.settings)
+    return await run_in_threadpool(
+        lambda: description_response(service_description(base_url(request), services.stats.get(), writable), accept))
 
 
 def _one(found: list[str], name: str) -> str:
@@ -141,8 +133,9 @@ def _one(found: list[str], name: str) -> str:
     return found[0]
 
 
-async def _query(request: Request, text: str, params: list[tuple[str, str]], too_long: type[KimError]) -> Response:
-    settings, state = request.app.state.settings, request.app.state
+async def _query(request: Request, services: Services, text: str, params: list[tuple[str, str]],
+                 too_long: type[KimError]) -> Response:
+    settings = services.settings
     if len(text) > settings.max_query_length:
         raise too_long(f"the query is {len(text)} characters long; the most accepted is {settings.max_query_length}")
     found = await read_tokens(text)
@@ -151,10 +144,10 @@ async def _query(request: Request, text: str, params: list[tuple[str, str]], too
     results_media = graph_media = None
     if form in (None, "SELECT", "ASK"):
         accept = _accept(request, params, "results")
-        results_media = _acceptable(accept, render.RESULT_OFFERS, required=form is not None)
+        results_media = _acceptable(accept, formats.RESULT_OFFERS, required=form is not None)
     if form in (None, "CONSTRUCT", "DESCRIBE"):
         accept = _accept(request, params, "graph")
-        graph_media = _acceptable(accept, render.GRAPH_OFFERS, required=form is not None)
+        graph_media = _acceptable(accept, formats.GRAPH_OFFERS, required=form is not None)
     default_graphs = [absolute_iri(g, "default-graph-uri") for g in values(params, "default-graph-uri")]
     named_graphs = [absolute_iri(g, "named-graph-uri") for g in values(params, "named-graph-uri")]
     # Protocol graphs replace the dataset (§2.1.4); else FROM in the query does; else the union.
@@ -165,20 +158,20 @@ async def _query(request: Request, text: str, params: list[tuple[str, str]], too
         union_default=not explicit and "FROM" not in keywords(found),
         default_graphs=tuple(default_graphs) if explicit else None,
         named_graphs=tuple(named_graphs) if explicit else None,
-        results_format=results_media and render.format_of(results_media, "results").name,
-        graph_format=graph_media and render.format_of(graph_media, "graph").name,
+        results_format=results_media and formats.format_of(results_media, "results").name,
+        graph_format=graph_media and formats.format_of(graph_media, "graph").name,
         max_rows=settings.max_result_rows,
-        version=state.version.value,
+        version=services.version.value,
     )
-    answer = await state.runner.run(job)
-    media = results_media if render.BY_NAME[answer.format].kind == "results" else graph_media
-    return Response(answer.body, media_type=render.content_type(media), headers={"Vary": "Accept"})
+    answer = await services.runner.run(job)
+    media = results_media if formats.BY_NAME[answer.format].kind == "results" else graph_media
+    return Response(answer.body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
 
 
 def _accept(request: Request, params: list[tuple[str, str]], kind: str) -> str | None:
     """The Accept header, unless a ``format=`` parameter overrides it."""
     # Some clients (SPARQLWrapper) repeat format=, as a name and as a media type: they must agree.
-    wanted = {render.override(v, kind) for v in values(params, "format") if v.strip()}
+    wanted = {formats.override(v, kind) for v in values(params, "format") if v.strip()}
     if len(wanted) > 1:
         raise BadRequest("the format parameter is given with different values")
     return wanted.pop() if wanted else request.headers.get("accept")
@@ -193,9 +186,9 @@ def _acceptable(accept: str | None, offers: list[str], required: bool) -> str | 
         return None
 
 
-async def _update(request: Request, text: str, params: list[tuple[str, str]]) -> Response:
-    require_writer(request)
-    settings = request.app.state.settings
+async def _update(request: Request, services: Services, text: str, params: list[tuple[str, str]]) -> Response:
+    settings = services.settings
+    require_writer(request, settings, services.store)
     if len(text) > settings.max_query_length:
         raise PayloadTooLarge(f"the update is {len(text)} characters long; "
                               f"the most accepted is {settings.max_query_length}")
@@ -208,17 +201,5 @@ async def _update(request: Request, text: str, params: list[tuple[str, str]]) ->
             raise BadRequest("using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH "
                              "in the update (SPARQL 1.1 Protocol §2.2.3)")
         text = add_using(text, found, using, using_named)
-    await run_in_threadpool(apply_update, request.app.state, f"BASE <{base_url(request)}sparql>\n{text}")
+    await run_in_threadpool(apply_update, services.store, services.version, f"BASE <{base_url(request)}sparql>\n{text}")
     return Response(status_code=204)
-
-
-def apply_update(state, text: str) -> None:
-    """Run one update as one transaction and tell the query workers the data changed."""
-    with state.version.lock:
-        try:
-            call_with_stack(state.store.update, text)
-        except QuerySyntaxError as e:
-            raise InvalidQuery(shift_position(str(e))) from None
-        except RuntimeError as e:  # e.g. DROP of a graph that does not exist: nothing was changed
-            raise BadRequest(f"the update failed and changed nothing: {e}") from None
-        state.version.bump()

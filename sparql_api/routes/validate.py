@@ -1,292 +1,27 @@
 """The validation service: POST a standard (Turtle, JSON-LD or a standard page's text), get its SHACL report.
 
-Nothing is stored. The upload is validated together with the action-verb concepts (the stored
-``graph/concepts``), which rules W01 and W04 look verbs up in. JSON-LD ``@context`` references are
-resolved here, never fetched: the published context is read from ``ontology/context.jsonld`` and any
-other remote context is refused before the JSON-LD processor sees the document.
+Nothing is stored; sparql_api.uploads reads and validates the upload.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from urllib.parse import parse_qsl, urljoin
+from urllib.parse import parse_qsl
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS
 from starlette.responses import Response
 
-from conformance.fast import check_graph, relabel_blank_nodes
-from ingest.manifest import Source
-from kimdata.paths import CONTEXT_PATH
-from kimdata.namespaces import KIM, SH, Iris
-from ingest.standard_page import parse_standard_page
-from ingest.text import ParseError
-from conformance.reference import Report, ShapesError, check
 from sparql_api.conneg import negotiate
-from sparql_api.coverage import Issue, graph_issues, grouped, report_json, shapes_for
-from sparql_api.errors import BadRequest, InvalidRdf, UnsupportedMediaType
-from sparql_api.render import refuse_hazards
-from sparql_api.routes import media_type, read_body
+from sparql_api.coverage import grouped, report_json
+from sparql_api.errors import BadRequest, UnsupportedMediaType
+from sparql_api.request_input import media_type, read_body
 from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
-from store.terms import to_rdflib
+from sparql_api.services import ServicesDep, SettingsDep
+from sparql_api.uploads import UPLOADS, Outcome, report_graph, validate_upload
 
 router = APIRouter(tags=["Validation"], default_response_class=Response)
 
-CONTEXT_FILE = CONTEXT_PATH
-PLACEHOLDER_REFERENCE = "ST0000"
 REPORT_OFFERS = ["text/turtle", "application/ld+json", HTML, "application/json"]
-# Upload media types and what reads them; the form is the HTML page's own.
-UPLOADS = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/ld+json": "jsonld",
-           "text/plain": "page", "application/x-www-form-urlencoded": "form"}
-UPLOAD_NAMES = {"turtle": "Turtle", "jsonld": "JSON-LD", "page": "standard page"}
-CODE = re.compile(r"^(ST|OCC)([0-9]{4})$")
-
-
-class RemoteContextRefused(BadRequest):
-    """A JSON-LD upload names a remote @context: fetching it would make this server request a URL of the caller's."""
-
-    title, slug = "Remote JSON-LD context refused", "remote-context-refused"
-
-
-class UnreadablePage(BadRequest):
-    """A text/plain upload does not have the standard-page layout; the detail names the line."""
-
-    title, slug = "Unreadable standard page", "unreadable-page"
-
-
-@dataclass
-class Outcome:
-    """One validation: the report, the extraction issues the upload carried, and notes about how it was read."""
-
-    report: Report
-    issues: list[Issue]
-    triples: int
-    upload_format: str
-    notes: list[str] = field(default_factory=list)
-
-
-# ------------------------------------------------------------------ reading uploads
-
-def parse_turtle(data: bytes, base: str) -> Graph:
-    """A Turtle upload as an rdflib Graph; InvalidRdf names the line and column of a syntax error."""
-    graph = Graph()
-    try:
-        for quad in ox.parse(data, ox.RdfFormat.TURTLE, base_iri=base):
-            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
-    except SyntaxError as e:
-        raise InvalidRdf(f"the Turtle upload does not parse: {e}") from None
-    except ValueError as e:
-        raise InvalidRdf(f"the Turtle upload cannot be read: {e}") from None
-    return graph
-
-
-@lru_cache(maxsize=4)
-def _published_context(path: Path, mtime: float) -> object:
-    """The value of the published context file's ``@context``."""
-    return json.loads(path.read_text(encoding="utf-8"))["@context"]
-
-
-def published_context() -> object | None:
-    """The published JSON-LD context (ontology/context.jsonld), or None when the file is not there."""
-    try:
-        return _published_context(CONTEXT_FILE, CONTEXT_FILE.stat().st_mtime)
-    except FileNotFoundError:
-        return None
-
-
-def inline_contexts(node, allowed: set[str], base: str, local: object | None):
-    """``node`` with every reference to the published context replaced by its content.
-
-    Any other context given by URL (``@context`` or ``@import``, at any depth) raises
-    RemoteContextRefused: after this, the JSON-LD processor has nothing to fetch.
-
-    >>> inline_contexts({"@context": "/context.jsonld", "a": 1}, {"http://x/context.jsonld"}, "http://x/v", {"a": "http://a/"})
-    {'@context': {'a': 'http://a/'}, 'a': 1}
-    >>> inline_contexts({"b": [{"@context": ["http://evil/c"]}]}, set(), "http://x/v", None)
-    Traceback (most recent call last):
-    ...
-    sparql_api.routes.validate.RemoteContextRefused: the upload refers to the remote JSON-LD context 'http://evil/c'; this service fetches no URLs: write the context inline or use the published context
-    """
-    def resolve(reference: str):
-        url = urljoin(base, reference)
-        if url not in allowed:
-            raise RemoteContextRefused(f"the upload refers to the remote JSON-LD context {reference!r}; this service "
-                                       "fetches no URLs: write the context inline or use the published context")
-        if local is None:
-            raise RemoteContextRefused(f"the published context {reference!r} is not available on this service; "
-                                       "write the context inline")
-        return local
-
-    def context(value):
-        if isinstance(value, str):
-            return resolve(value)
-        if isinstance(value, list):
-            return [context(v) for v in value]
-        if isinstance(value, dict) and "@import" in value:
-            imported = value["@import"]
-            if not isinstance(imported, str):
-                raise InvalidRdf("@import must be a string")
-            resolved = resolve(imported)
-            rest = {k: v for k, v in value.items() if k != "@import"}
-            merged = dict(resolved) if isinstance(resolved, dict) else {}
-            merged.update(rest)
-            return merged
-        return value
-
-    if isinstance(node, list):
-        return [inline_contexts(item, allowed, base, local) for item in node]
-    if isinstance(node, dict):
-        copy = {}
-        for key, value in node.items():
-            if key == "@context":
-                value = context(value)
-            copy[key] = inline_contexts(value, allowed, base, local)
-        return copy
-    return node
-
-
-def parse_jsonld(data: bytes, base: str, allowed: set[str]) -> Graph:
-    """A JSON-LD upload as one Graph (named graphs merged), with no context fetched from anywhere."""
-    refuse_hazards(data, "jsonld")
-    try:
-        document = json.loads(data)
-    except json.JSONDecodeError as e:
-        raise InvalidRdf(f"the JSON-LD upload is not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    except UnicodeDecodeError as e:
-        raise InvalidRdf(f"the JSON-LD upload is not UTF-8 (byte {e.start})") from None
-    if not isinstance(document, (dict, list)):
-        raise InvalidRdf("a JSON-LD document is a JSON object or array")
-    safe = inline_contexts(document, allowed, base, published_context())
-    dataset = Dataset()
-    try:
-        dataset.parse(data=json.dumps(safe), format="json-ld", base=base)
-    # rdflib's JSON-LD processor reports malformed documents as any of these (e.g. "@context": 5).
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
-        raise InvalidRdf(f"the JSON-LD upload cannot be read: {e}") from None
-    graph = Graph()
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        graph.add((s, p, o))
-    try:  # rdflib keeps IRIs and language tags that RDF forbids (control characters, spaces)
-        for _ in ox.parse(graph.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES):
-            pass
-    except SyntaxError as e:
-        raise InvalidRdf(f"the JSON-LD upload holds a term RDF does not allow: {e}") from None
-    return graph
-
-
-def page_reference(reference: str | None) -> str | None:
-    """The occupation code a ``reference`` parameter stands for (ST1337 and OCC1337 both give OCC1337)."""
-    if reference is None or reference == "":
-        return None
-    match = CODE.match(reference.strip())
-    if not match:
-        raise BadRequest(f"reference must be ST or OCC and four digits, not {reference!r}")
-    return f"OCC{match.group(2)}"
-
-
-def parse_page(data: bytes | str, iris: Iris, reference: str | None, notes: list[str]) -> Graph:
-    """A standard page's text as the build would read it, under a throwaway source with no manifest entry."""
-    try:
-        text = data if isinstance(data, str) else data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise UnreadablePage(f"the page is not UTF-8 text (byte {e.start})") from None
-    occupation = page_reference(reference)
-    source = Source(id="upload", kind="standard-page", path=Path("upload.txt"), title="Uploaded standard page",
-                    occupation=occupation or f"OCC{PLACEHOLDER_REFERENCE[2:]}")
-    try:
-        graph = parse_standard_page(text, source, iris)
-    except ParseError as e:
-        raise UnreadablePage(str(e)) from None
-    if occupation is None and not _prints_reference(text):
-        notes.append(f"The page prints no ST reference and no reference parameter was given: it was read as "
-                     f"{PLACEHOLDER_REFERENCE}, a placeholder, so its IRIs are under "
-                     f"{iris.standard(PLACEHOLDER_REFERENCE)} and rule R02 reports the missing reference. "
-                     "Send ?reference=ST#### to use the real one.")
-    elif occupation is not None and not _prints_reference(text):
-        notes.append(f"The page prints no ST reference: it was read as ST{occupation[3:]}, from the reference "
-                     "parameter (no reference is asserted, so rule R02 still reports it missing).")
-    return graph
-
-
-def _prints_reference(text: str) -> bool:
-    return re.search(r"^\s*(?:\d+\.\s*)?Reference:\s*(ST|OCC)\d{4}\s*$", text, re.MULTILINE) is not None
-
-
-# ------------------------------------------------------------------ validating
-
-def concepts_graph(request: Request) -> Graph:
-    """The concept schemes (action verbs among them) of the current data version, or the curated file's."""
-    state = request.app.state
-    version = state.version.value
-    cached = getattr(state, "validation_concepts", None)
-    if cached is None or cached[0] != version:
-        iris = Iris(state.settings.base_iri)
-        graph = state.store.graph(str(iris.graph("concepts")))
-        if not len(graph):  # an empty or partial store: the curated schemes the build would load
-            from ingest.build import CONCEPTS
-            from ingest.curated import parse_concepts
-
-            graph = parse_concepts(CONCEPTS, iris)
-        cached = (version, graph)
-        state.validation_concepts = cached
-    return cached[1]
-
-
-def run_shapes(data: Graph, shapes: Graph) -> Report:
-    """The fast engine's report; pyshacl's for data the fast engine cannot take (the findings are the same)."""
-    try:
-        return check_graph(data, shapes)
-    except ShapesError:
-        raise
-    except ValueError:  # literals the store would rewrite (xsd:int, ...): pyshacl sees them as written
-        return check(data, shapes)
-
-
-def validate_upload(data: bytes | str, kind: str, *, iris: Iris, concepts: Graph, base: str, allowed: set[str],
-                    reference: str | None = None) -> Outcome:
-    """Read one upload, validate it with the concept schemes and collect its extraction issues."""
-    notes: list[str] = []
-    if kind == "turtle":
-        graph = parse_turtle(data.encode() if isinstance(data, str) else data, base)
-    elif kind == "jsonld":
-        graph = parse_jsonld(data.encode() if isinstance(data, str) else data, base, allowed)
-    else:
-        graph = parse_page(data, iris, reference, notes)
-    triples = len(graph)
-    issues = graph_issues(graph)
-    union = Graph()
-    union += graph
-    union += concepts
-    report = run_shapes(union, shapes_for(iris.base))
-    return Outcome(report, issues, triples, UPLOAD_NAMES[kind], notes)
-
-
-def report_graph(outcome: Outcome) -> Graph:
-    """The sh:ValidationReport, plus the extraction issues (kim:ExtractionIssue, not results) and the notes."""
-    graph = relabel_blank_nodes(outcome.report.graph)
-    report = next(graph.subjects(RDF.type, SH.ValidationReport), None)
-    if report is None:
-        report = BNode()
-        graph.add((report, RDF.type, SH.ValidationReport))
-    for note in outcome.notes:
-        graph.add((report, RDFS.comment, Literal(note, lang="en")))
-    for issue in outcome.issues:
-        node = BNode() if issue.iri is None else URIRef(issue.iri)
-        graph.add((node, RDF.type, KIM.ExtractionIssue))
-        graph.add((node, KIM.issueCode, Literal(issue.code)))
-        graph.add((node, KIM.severity, SH[issue.severity]))
-        if issue.affects:
-            graph.add((node, KIM.affects, URIRef(issue.affects)))
-        if issue.description:
-            graph.add((node, DCTERMS.description, Literal(issue.description, lang="en")))
-    return graph
 
 
 # ------------------------------------------------------------------ the routes
@@ -330,20 +65,20 @@ REPORT_JSON = {"conforms": False, "counts": {"Violation": 1, "Warning": 0, "Info
                "extractionIssues": []}
 
 
-def allowed_contexts(request: Request) -> set[str]:
+def allowed_contexts(request: Request, base_iri: str) -> set[str]:
     """The URLs that name the published context: under the base IRI and on this service."""
     root = str(request.base_url)
-    return {request.app.state.settings.base_iri + "context.jsonld", root + "context.jsonld"}
+    return {base_iri + "context.jsonld", root + "context.jsonld"}
 
 
-def respond(outcome: Outcome, media: str, request: Request, text: str | None = None,
+def respond(outcome: Outcome, media: str, request: Request, base_iri: str, text: str | None = None,
             reference: str | None = None) -> Response:
     headers = {"Cache-Control": "no-store"}
     if media == "application/json":
         return json_response(report_json(outcome.report, outcome.issues, triples=outcome.triples,
                                          format=outcome.upload_format, notes=outcome.notes), headers)
     if media == HTML:
-        response = html_page(request, "validation.html", title="Validation report", report=outcome.report,
+        response = html_page(request, base_iri, "validation.html", title="Validation report", report=outcome.report,
                              groups=grouped(outcome.report.findings), issues=outcome.issues, notes=outcome.notes,
                              triples=outcome.triples, upload_format=outcome.upload_format, text=text,
                              reference=reference, css=PAGES_CSS_PATH, endpoint=str(request.base_url) + "validate")
@@ -358,12 +93,12 @@ def respond(outcome: Outcome, media: str, request: Request, text: str | None = N
                 "validate it; programs POST to the same URL.",
     responses=documented({HTML: "<form class=\"validate\" method=\"post\" action=\"/validate\">...</form>"}),
 )
-def validation_form(request: Request) -> Response:
+def validation_form(request: Request, settings: SettingsDep) -> Response:
     """The upload form."""
     negotiate(request.headers.get("accept"), [HTML])
-    return html_page(request, "validation.html", title="Validate a standard", report=None, groups=[], issues=[],
-                     notes=[], triples=0, upload_format=None, text=None, reference=None, css=PAGES_CSS_PATH,
-                     endpoint=str(request.base_url) + "validate")
+    return html_page(request, settings.base_iri, "validation.html", title="Validate a standard", report=None,
+                     groups=[], issues=[], notes=[], triples=0, upload_format=None, text=None, reference=None,
+                     css=PAGES_CSS_PATH, endpoint=str(request.base_url) + "validate")
 
 
 @router.post(
@@ -392,12 +127,13 @@ def validation_form(request: Request) -> Response:
 )
 async def validate(
     request: Request,
+    services: ServicesDep,
     reference: str | None = Query(None, description="For a standard page that prints no reference: the standard's "
                                                     "ST#### (or its occupation's OCC####) to read it under.",
                                   examples=["ST1337"]),
 ) -> Response:
     """Validate the uploaded standard and answer with its report."""
-    settings = request.app.state.settings
+    settings = services.settings
     media = negotiate(request.headers.get("accept"), REPORT_OFFERS)
     content_type, params = media_type(request.headers.get("content-type"))
     kind = UPLOADS.get(content_type)
@@ -423,9 +159,10 @@ async def validate(
         reference = fields.get("reference") or reference
     if not body.strip():
         raise BadRequest("the request body is empty: send the standard to validate")
-    iris = Iris(settings.base_iri)
-    concepts = await run_in_threadpool(concepts_graph, request)
+    concepts = await run_in_threadpool(services.concepts.get)
+    base = str(request.url.remove_query_params("reference"))
+    allowed = allowed_contexts(request, settings.base_iri)
     outcome = await run_in_threadpool(
-        lambda: validate_upload(body, kind, iris=iris, concepts=concepts, base=str(request.url.remove_query_params(
-            "reference")), allowed=allowed_contexts(request), reference=reference))
-    return respond(outcome, media, request, text=text, reference=reference)
+        lambda: validate_upload(body, kind, iris=services.iris, concepts=concepts, base=base, allowed=allowed,
+                                reference=reference))
+    return respond(outcome, media, request, settings.base_iri, text=text, reference=reference)

@@ -1,4 +1,4 @@
-"""Paged collections of the linked-data API as Hydra collections, and running bound queries on the app's runner.
+"""Paged collections of the linked-data API as Hydra collections.
 
 A collection is one SPARQL page query and one count query over the union graph, with the values that
 select it (a standard, a KSB class, an organisation type) bound by substitution, never pasted into the
@@ -10,7 +10,7 @@ text. Pages are Hydra ``PartialCollectionView`` s (https://www.w3.org/ns/hydra/c
 {'first': '/c?page=1', 'last': '/c?page=1'}
 
 Counting at scale: ``totalItems`` comes from a ``COUNT(DISTINCT ...)`` run once per data version and
-collection, then kept (``cached_total``); pages use ORDER BY with LIMIT/OFFSET, which sorts the
+collection, then kept (``bound_queries.collection_total``); pages use ORDER BY with LIMIT/OFFSET, which sorts the
 filtered members only (a standard's 60 KSBs, not the million triples around them).
 """
 
@@ -22,22 +22,15 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from fastapi.concurrency import run_in_threadpool
-from rdflib.term import Node
-
 from kimdata.namespaces import KIM, ORG, PREFIXES
-from sparql_api import render
+from sparql_api import formats
 from sparql_api.compact import load_context
-from sparql_api.errors import BadRequest, KimError
-from store.errors import QuerySyntaxError
-from sparql_api.workers import QueryAnswer, QueryJob
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 SKOS = PREFIXES["skos"]
 DCTERMS = PREFIXES["dcterms"]
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-TOTALS_KEPT = 512  # cached counts per app; cleared wholesale when full (they are cheap to recompute)
 
 # Class names of the published context (ontology/context.jsonld) for the classes members can have,
 # the most specific first: members list their classes in this order.
@@ -271,79 +264,22 @@ def jsonld_as(document: dict, fmt: str, base_iri: str) -> bytes:
     local = dict(document)
     local["@context"] = [load_context().document["@context"], *document["@context"][1:]]
     data = json.dumps(local, ensure_ascii=False).encode()
-    triples = render.parse_triples(data, "jsonld", base_iri)
-    return render.convert_ntriples(render.triples_as_sparql(triples).encode(), fmt)
+    triples = formats.parse_triples(data, "jsonld", base_iri)
+    return formats.convert_ntriples(formats.triples_as_sparql(triples).encode(), fmt)
 
 
-# ------------------------------------------------------------------ running bound queries
+class CollectionTotals:
+    """``totalItems`` of the collections by data version, spec and bound values; emptied when it holds too many
+    (they are cheap to count again)."""
 
-def _job_takes_substitutions() -> bool:
-    return any(f.name == "substitutions" for f in dataclasses.fields(QueryJob))
+    def __init__(self, most: int = 512) -> None:
+        self.most = most
+        self._totals: dict[tuple, int] = {}
 
+    def get(self, key: tuple) -> int | None:
+        return self._totals.get(key)
 
-async def run_bound(state, sparql: str, substitutions: Mapping[str, Node], *, base_iri: str,
-                    results_format: str | None = "json", graph_format: str | None = "jsonld") -> QueryAnswer:
-    """Run a query with values bound by substitution, on the app's runner when it can take them.
-
-    The runner (worker processes) stops a query that overruns the time limit. Until ``QueryJob`` carries
-    substitutions, the query runs in a thread of this process instead, without that limit.
-    """
-    settings = state.settings
-    if _job_takes_substitutions():
-        job = QueryJob(sparql=sparql, base_iri=base_iri, results_format=results_format,
-                       graph_format=graph_format, max_rows=settings.max_result_rows,
-                       version=state.version.value, substitutions=tuple(substitutions.items()))
-        return await state.runner.run(job)
-    return await run_in_threadpool(_execute_bound, state.store, sparql, dict(substitutions),
-                                   results_format, graph_format, settings.max_result_rows)
-
-
-def _execute_bound(store, sparql: str, substitutions: dict[str, Node], results_format: str | None,
-                   graph_format: str | None, max_rows: int) -> QueryAnswer:
-    try:
-        result = store.query(sparql, substitutions=substitutions)
-    except QuerySyntaxError as e:  # our own text: a bug, not the client's fault
-        raise KimError(f"a built-in query does not parse: {e}") from e
-    except ValueError as e:
-        raise BadRequest(str(e)) from None
-    kind = "graph" if render.is_graph(result) else "results"
-    fmt = graph_format if kind == "graph" else results_format
-    if fmt is None:
-        raise render.not_acceptable(kind)
-    return QueryAnswer(fmt, render.serialize_result(result, fmt, max_rows))
-
-
-def solutions(answer: QueryAnswer) -> list[dict[str, str]]:
-    """The rows of a SPARQL JSON results answer as plain strings (unbound variables left out)."""
-    document = json.loads(answer.body)
-    return [{name: term["value"] for name, term in binding.items()}
-            for binding in document.get("results", {}).get("bindings", [])]
-
-
-async def select(state, sparql: str, substitutions: Mapping[str, Node], base_iri: str) -> list[dict[str, str]]:
-    """Run a bound SELECT and return its rows."""
-    return solutions(await run_bound(state, sparql, substitutions, base_iri=base_iri, graph_format=None))
-
-
-def data_version(state) -> tuple[int, int]:
-    """What identifies the data a cached answer was computed from: the store object and its write counter."""
-    return (id(state.store), state.version.value)
-
-
-async def cached_total(state, spec: CollectionSpec, substitutions: Mapping[str, Node], base_iri: str) -> int:
-    """``totalItems`` of a collection, counted once per data version and kept on the app's state."""
-    cache = getattr(state, "collection_totals", None)
-    if cache is None or len(cache) > TOTALS_KEPT:
-        cache = state.collection_totals = {}
-    key = (data_version(state), spec.name, tuple(sorted((k, str(v)) for k, v in substitutions.items())))
-    if key not in cache:
-        rows = await select(state, spec.count_query(), substitutions, base_iri)
-        cache[key] = int(rows[0]["total"]) if rows else 0
-    return cache[key]
-
-
-async def page_members(state, spec: CollectionSpec, substitutions: Mapping[str, Node], page: Page,
-                       base_iri: str) -> list[dict]:
-    rows = await select(state, spec.page_query(page.size, page.offset), substitutions, base_iri)
-    return [member(row) for row in rows]
-
+    def put(self, key: tuple, total: int) -> None:
+        if len(self._totals) > self.most:
+            self._totals.clear()
+        self._totals[key] = total

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from kimdata.namespaces import PREFIXES
 from sparql_api.errors import BadRequest, InvalidRdf, NotAcceptable, ResultTooLarge, UnsupportedMediaType
-from store.terms import RDF_FORMATS, RESULT_FORMATS, is_graph  # noqa: F401  (callers use render.is_graph)
+from store.terms import RDF_FORMATS, RESULT_FORMATS
 
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 PREFIX_TABLE: dict[str, str] = {

@@ -1,12 +1,12 @@
 '''Ranked full-text search: an in-memory SQLite FTS5 index of labels, codes and statements, one per data version.
 
 No extra server: the index is built from the store with Python's own ``sqlite3`` (FTS5, BM25 ranking),
-in memory, the first time a search needs it after the data changed (``index_for``) or ahead of time
-(``warm``). About 50,000 documents (a store of about a million triples) take several seconds to index,
-so a large index made stale by a write keeps answering while its successor is built, and builds made
-ahead of time run in a child process that returns the SQLite image, so they take no time from requests.
-Users' words are
-always quoted as FTS5 phrases, so quotes and operators in a query are just text:
+in memory, the first time a search needs it after the data changed (``SearchIndexes.current``) or ahead
+of time (``SearchIndexes.warm``). About 50,000 documents (a store of about a million triples) take
+several seconds to index, so a large index made stale by a write keeps answering while its successor is
+built, and builds made ahead of time run in a child process that returns the SQLite image, so they take
+no time from requests. Users' words are always quoted as FTS5 phrases, so quotes and operators in a
+query are just text:
 
 >>> fts_query('"a" OR NEAR(')
 '"""a""" "OR" "NEAR("'
@@ -40,6 +40,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from kimdata.namespaces import PREFIXES
+from store.embedded import Store
 
 log = logging.getLogger("kimgraph.search")
 START, END = "\x02", "\x03"  # match markers inside FTS5 snippets; stripped from indexed text
@@ -289,8 +290,6 @@ def _hit(row, exact: bool) -> Hit:
 
 def serialized_index(path: str) -> tuple[bytes, int]:
     """The SQLite image of the index of the store at ``path`` and its number of documents (run in a child)."""
-    from store.embedded import Store
-
     index = SearchIndex.from_store(None, Store.open(Path(path), read_only=True))
     return index._connection.serialize(), index.size
 
@@ -330,82 +329,70 @@ def documents(store) -> Iterator[Document]:
 SYNC_REBUILD_DOCS = 20_000  # indexes up to this size rebuild in the request (~0.1 s per 1,000 documents)
 
 
-class Indexes:
-    """The app's current index, the lock that makes one build at a time, and what is being built."""
-
-    def __init__(self) -> None:
-        self.current: SearchIndex | None = None
-        self.lock = threading.Lock()
-        self.building = None  # the version key a background build is making
-
-
-def _holder(state) -> Indexes:
-    holder = getattr(state, "search_indexes", None)
-    if holder is None:
-        holder = state.search_indexes = Indexes()
-    return holder
-
-
-def version_key(state) -> tuple[int, int]:
-    """The data an index was built from: the store object and its write counter."""
-    return (id(state.store), state.version.value)
-
-
-def index_for(state) -> SearchIndex:
-    """The index to search now: the current data version's, built in the caller's thread when needed.
+class SearchIndexes:
+    """The index of the data now served: one at a time, built again when the data version moves on.
 
     A large index (over SYNC_REBUILD_DOCS documents) that a write made stale keeps answering while its
     successor is built in the background; its ``key`` says which version it reflects.
     """
-    holder = _holder(state)
-    key = version_key(state)
-    current = holder.current
-    if current is not None and current.key == key:
-        return current
-    if current is not None and current.size > SYNC_REBUILD_DOCS:
-        _build_in_background(state, holder, key)
-        return current
-    return _build(state, holder, key)
 
+    def __init__(self, store, version) -> None:
+        self.store, self.version = store, version
+        self.index: SearchIndex | None = None
+        self.lock = threading.Lock()  # one build at a time
+        self.building = None  # the version key a background build is making
 
-def _build(state, holder: Indexes, key, apart: bool = False) -> SearchIndex:
-    """The index of ``key``, built unless current; ``apart``: in a child process (for background builds)."""
-    with holder.lock:
-        current = holder.current
-        if current is None or current.key != key:
-            make = SearchIndex.in_another_process if apart else SearchIndex.from_store
-            current = holder.current = make(key, state.store)
-        return current
+    def version_key(self) -> tuple[int, int]:
+        """The data an index is built from: the store object and its write counter."""
+        return (id(self.store), self.version.value)
 
+    def current(self) -> SearchIndex:
+        """The index to search now: the current data version's, built in the caller's thread when needed."""
+        key = self.version_key()
+        index = self.index
+        if index is not None and index.key == key:
+            return index
+        if index is not None and index.size > SYNC_REBUILD_DOCS:
+            self._build_in_background(key)
+            return index
+        return self._build(key)
 
-def _build_in_background(state, holder: Indexes, key) -> None:
-    with holder.lock:
-        if holder.building == key:
-            return
-        holder.building = key
+    def warm(self) -> threading.Thread:
+        """Build the current index in a background thread, so that the first search does not wait for it.
 
-    def build() -> None:
-        try:
-            _build(state, holder, key, apart=True)
-        except Exception:
-            log.exception("building the search index failed")
-        finally:
-            holder.building = None
+        Call it when the app starts (and, optionally, after a write); searches meanwhile wait for it.
+        """
+        def build() -> None:
+            try:
+                self._build(self.version_key(), apart=True)
+            except Exception:
+                log.exception("building the search index failed")
 
-    threading.Thread(target=build, name="kimgraph-search-index", daemon=True).start()
+        thread = threading.Thread(target=build, name="kimgraph-search-index", daemon=True)
+        thread.start()
+        return thread
 
+    def _build(self, key, apart: bool = False) -> SearchIndex:
+        """The index of ``key``, built unless current; ``apart``: in a child process (for background builds)."""
+        with self.lock:
+            index = self.index
+            if index is None or index.key != key:
+                make = SearchIndex.in_another_process if apart else SearchIndex.from_store
+                index = self.index = make(key, self.store)
+            return index
 
-def warm(state) -> threading.Thread:
-    """Build the current index in a background thread, so that the first search does not wait for it.
+    def _build_in_background(self, key) -> None:
+        with self.lock:
+            if self.building == key:
+                return
+            self.building = key
 
-    Call it when the app starts (and, optionally, after a write); searches meanwhile wait for it.
-    """
-    def build() -> None:
-        try:
-            _build(state, _holder(state), version_key(state), apart=True)
-        except Exception:
-            log.exception("building the search index failed")
+        def build() -> None:
+            try:
+                self._build(key, apart=True)
+            except Exception:
+                log.exception("building the search index failed")
+            finally:
+                self.building = None
 
-    thread = threading.Thread(target=build, name="kimgraph-search-index", daemon=True)
-    thread.start()
-    return thread
+        threading.Thread(target=build, name="kimgraph-search-index", daemon=True).start()

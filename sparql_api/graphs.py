@@ -1,0 +1,88 @@
+"""Whole graphs and updates on the store: reading a graph, replacing, adding to or dropping one, and SPARQL
+updates. Each write is one transaction, made under the data version's lock and followed by its bump, so
+readers see the data change exactly once."""
+
+from __future__ import annotations
+
+import sys
+from email.parser import BytesParser
+from email.policy import HTTP
+
+from sparql_api import formats
+from sparql_api.errors import BadRequest, InvalidQuery, InvalidRdf, ResourceNotFound
+from sparql_api.request_input import media_type
+from sparql_api.workers import DataVersion, call_with_stack, shift_position
+from store.errors import QuerySyntaxError
+from store.protocol import KnowledgeStore
+
+DEFAULT = None  # the store's default graph, as a target
+
+
+def payload_triples(content_type: str | None, body: bytes, base: str, multipart: bool) -> list:
+    """Every triple of a request body (RDF, or with ``multipart`` a multipart/form-data of RDF parts), parsed
+    before the store is touched."""
+    kind, _ = media_type(content_type)
+    if multipart and kind == "multipart/form-data":
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1")
+                                                      + b"\r\n\r\n" + body)
+        if not message.is_multipart():
+            raise InvalidRdf("the multipart/form-data body has no parts")
+        triples = []
+        for part in message.iter_parts():
+            fmt = formats.payload_format(part.get("content-type"))
+            triples += formats.parse_triples(part.get_payload(decode=True) or b"", fmt, base)
+        return triples
+    return formats.parse_triples(body, formats.payload_format(content_type), base)
+
+
+def _exists(store: KnowledgeStore, target: str | None) -> bool:
+    return target is DEFAULT or target in store.named_graphs()
+
+
+def read_graph(store: KnowledgeStore, target: str | None, fmt: str) -> bytes:
+    """One graph serialised in ``fmt``; ResourceNotFound when the store has no such graph."""
+    if not _exists(store, target):
+        raise ResourceNotFound(f"the store has no graph {target}")
+    pattern = "?s ?p ?o" if target is DEFAULT else f"GRAPH <{target}> {{ ?s ?p ?o }}"
+    result = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}", union_default=False)
+    return formats.serialize_result(result, fmt, sys.maxsize)
+
+
+def write_graph(store: KnowledgeStore, version: DataVersion, target: str | None, triples: list,
+                replace: bool) -> bool:
+    """Replace (PUT) or add to (POST) one graph in one update; True when the graph is new."""
+    data = formats.triples_as_sparql(triples)
+    with version.lock:
+        created = not _exists(store, target)
+        if target is DEFAULT:
+            steps = ["CLEAR SILENT DEFAULT"] if replace else []
+            steps += [f"INSERT DATA {{ {data} }}"] if triples else []
+        else:
+            steps = [f"DROP SILENT GRAPH <{target}>"] if replace else []
+            steps += [f"CREATE SILENT GRAPH <{target}>"]
+            steps += [f"INSERT DATA {{ GRAPH <{target}> {{ {data} }} }}"] if triples else []
+        if steps:
+            store.update(" ;\n".join(steps))
+            version.bump()
+    return created
+
+
+def delete_graph(store: KnowledgeStore, version: DataVersion, target: str | None) -> None:
+    """Drop a named graph (or empty the default graph); ResourceNotFound when there is no such graph."""
+    with version.lock:
+        if not _exists(store, target):
+            raise ResourceNotFound(f"the store has no graph {target}")
+        store.update("CLEAR DEFAULT" if target is DEFAULT else f"DROP GRAPH <{target}>")
+        version.bump()
+
+
+def apply_update(store: KnowledgeStore, version: DataVersion, text: str) -> None:
+    """Run one update as one transaction and tell the query workers the data changed."""
+    with version.lock:
+        try:
+            call_with_stack(store.update, text)
+        except QuerySyntaxError as e:
+            raise InvalidQuery(shift_position(str(e))) from None
+        except RuntimeError as e:  # e.g. DROP of a graph that does not exist: nothing was changed
+            raise BadRequest(f"the update failed and changed nothing: {e}") from None
+        version.bump()

@@ -1,0 +1,129 @@
+"""What the routes work with, built once when the app starts: the store, the query runner, the data version
+and everything kept per data version, in one typed object handed to routes as a FastAPI dependency.
+
+``open_services`` builds them for the app's lifespan (``create_app`` keeps them on ``app.state.services``,
+and nothing else is kept there); a route asks for them by annotation::
+
+    @router.get("/thing")
+    def thing(request: Request, services: ServicesDep) -> Response:
+        return conditional(request, services.stamp, media, lambda: answer(services.store))
+
+``StoreDep`` and ``SettingsDep`` give one part alone. Dependencies that take only the request add nothing
+to the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import Depends, Request
+from rdflib import Graph
+
+from conformance.reference import Report
+from kimdata.namespaces import Iris
+from sparql_api.authorization import writes_enabled
+from sparql_api.caching import BodyCache, DataStamp, PerVersion
+from sparql_api.hydra import CollectionTotals
+from sparql_api.named_queries import NamedQuery
+from sparql_api.observability import Metrics, StoreSize
+from sparql_api.search_index import SearchIndexes
+from sparql_api.settings import Settings
+from sparql_api.standard_reports import validate_store
+from sparql_api.statistics import Stats, compute_stats
+from sparql_api.uploads import concepts_graph
+from sparql_api.workers import DataVersion, InlineRunner, QueryPool, RemoteRunner
+from store.connect import open_store
+from store.embedded import Store
+from store.remote import RemoteStore
+
+QueryRunner = QueryPool | InlineRunner | RemoteRunner
+
+
+@dataclass(frozen=True)
+class Services:
+    """The store and what is built around it, for the app's lifetime."""
+
+    settings: Settings
+    iris: Iris
+    store: Store | RemoteStore
+    version: DataVersion
+    """Bumped after every write: what answers, caches and query workers are kept fresh by."""
+    runner: QueryRunner
+    """Runs queries within the time limit: worker processes, a remote store, or (in memory) a thread."""
+    stamp: DataStamp
+    """The build and data version, which ETags and Last-Modified are made from."""
+    metrics: Metrics
+    store_size: StoreSize
+    queries: Mapping[str, NamedQuery]
+    body_cache: BodyCache
+    """Built answers of /id/... by data version."""
+    stats: PerVersion[Stats]
+    collection_totals: CollectionTotals
+    search: SearchIndexes
+    concepts: PerVersion[Graph]
+    """The concept schemes uploads are validated with."""
+    fresh_validation: PerVersion[Report]
+    """The shapes run over the whole store, for a store whose build stored no report."""
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, metrics: Metrics, queries: Mapping[str, NamedQuery],
+                        store: Store | RemoteStore | None = None) -> AsyncIterator[Services]:
+    """The services over ``store`` (or the one the settings name, opened here and closed after), with the
+    query runner started and the search index being built."""
+    opened = store if store is not None else open_store(settings, read_only=not writes_enabled(settings))
+    version = DataVersion()
+    iris = Iris(settings.base_iri)
+    # Worker processes can be killed when a query overruns; an in-memory store cannot be shared
+    # with them, so it is queried in a thread, without a time limit.
+    if isinstance(opened, RemoteStore):  # the remote engine works; requests are given up after the limit
+        runner: QueryRunner = RemoteRunner(opened, settings.query_timeout, on_timeout=metrics.query_timeouts.inc)
+    elif opened.path is not None and settings.workers > 0:
+        runner = QueryPool(opened.path, settings.workers, settings.query_timeout, version,
+                           on_timeout=metrics.query_timeouts.inc)
+        await runner.start()
+    else:
+        runner = InlineRunner(opened)
+    stamp = DataStamp(opened.path, version)
+    services = Services(
+        settings=settings, iris=iris, store=opened, version=version, runner=runner, stamp=stamp, metrics=metrics,
+        store_size=StoreSize(opened, stamp), queries=queries, body_cache=BodyCache(stamp),
+        stats=PerVersion(version, lambda: compute_stats(opened, settings.base_iri)),
+        collection_totals=CollectionTotals(), search=SearchIndexes(opened, version),
+        concepts=PerVersion(version, lambda: concepts_graph(opened, iris)),
+        fresh_validation=PerVersion(version, lambda: validate_store(opened, iris)),
+    )
+    metrics.registry.register(services.store_size)
+    services.search.warm()
+    try:
+        yield services
+    finally:
+        metrics.registry.unregister(services.store_size)
+        await anyio.to_thread.run_sync(runner.close)
+        opened.flush()
+        if store is None and isinstance(opened, RemoteStore):
+            opened.close()
+
+
+async def provide_services(request: Request) -> Services:
+    """The services of the app serving ``request`` (an async dependency: no thread is taken for it)."""
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(provide_services)]
+
+
+async def provide_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+async def provide_store(services: ServicesDep) -> Store | RemoteStore:
+    return services.store
+
+
+SettingsDep = Annotated[Settings, Depends(provide_settings)]
+StoreDep = Annotated[Store | RemoteStore, Depends(provide_store)]
