@@ -1,4 +1,5 @@
-"""Shared fixtures: the manifest's sources, their parsed graphs, and one store built by the CLI."""
+"""Shared fixtures: the manifest's sources, their parsed graphs and one store built by the CLI. The real servers
+are in tests/server.py and Chromium in tests/browser.py (plugins)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from ingest.manifest import Source, load_manifest
-from kimdata.namespaces import Iris
 from ingest.occupation_page import parse_occupation_page
 from ingest.standard_page import parse_standard_page
+from kimdata.namespaces import Iris
 from kimgraph.cli import main as kimgraph
 from store.embedded import Store
+from tests.helpers import DATA as DATA  # re-exported: older test modules import it from here
 
-DATA = Path(__file__).parent / "data"
+pytest_plugins = ["tests.server", "tests.browser"]
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +56,4 @@ def built_store_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def built_store(built_store_path) -> Store:
     return Store.open(built_store_path, read_only=True)
+

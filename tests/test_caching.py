@@ -1,6 +1,6 @@
 """sparql_api.caching: validators from the build and data version, the 304 decisions, and HEAD.
 
-The HTTP tests use the server of tests/test_resources.py (one per session).
+The HTTP tests use ``resources_server``, the server of tests/test_resources.py.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from sparql_api.caching import (
 )
 from sparql_api.errors import ResourceNotFound
 from sparql_api.workers import DataVersion
-from tests.server import TOKEN
-from tests.test_resources import GRAPH, ID, RESOURCES, server, store_path  # noqa: F401 (fixtures)
+from tests.helpers import ID, RESOURCES
+from tests.server import RESOURCES_GRAPH, TOKEN
 
 
 @pytest.fixture(scope="module")
-def client(server):
-    with httpx.Client(base_url=server, timeout=30) as c:
+def client(resources_server):
+    with httpx.Client(base_url=resources_server, timeout=30) as c:
         yield c
 
 
@@ -213,7 +213,7 @@ def test_a_write_changes_the_validators(client):
     path = "scheme/kim-role/archivist"
     url = "/id/" + path
     before = client.get(url)
-    update = (f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{ID}{path}> '
+    update = (f'INSERT DATA {{ GRAPH <{RESOURCES_GRAPH}> {{ <{ID}{path}> '
               f'<http://www.w3.org/2004/02/skos/core#altLabel> "Library professional"@en }} }}')
     written = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {TOKEN}"})
     assert written.status_code in (200, 204), written.text

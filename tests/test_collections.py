@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -13,24 +12,10 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from kimdata.paths import CONTEXT_PATH
-from tests.server import READ_ENV, _shared, copy_store, running_server
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 ID = "https://w3id.org/uk-kim/id/"
 KSB_COUNTS = {"K": 27, "S": 27, "B": 6}
-
-@pytest.fixture(scope="session")
-def api_server(request, built_store_path, tmp_path_factory) -> str:
-    """A read-only ``kimgraph serve`` over a copy of the built store (shared)."""
-
-    @contextmanager
-    def start() -> Iterator[str]:
-        base = tmp_path_factory.mktemp("api")
-        store = copy_store(built_store_path, base / "store")
-        with running_server(store, base / "server.log", **READ_ENV) as url:
-            yield url
-
-    return _shared(request, "api_server", start)
 
 
 @pytest.fixture(scope="module")

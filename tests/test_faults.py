@@ -28,7 +28,8 @@ from kimgraph.cli import main as kimgraph_main
 from store.connect import open_for_service
 from store.embedded import Store
 from store.errors import StoreLocked
-from tests.server import AUTH, ROOT, SERVER_PIDS, TOKEN, copy_store, running_server
+from tests.helpers import ROOT
+from tests.server import AUTH, SERVER_PIDS, TOKEN, copy_store, running_server
 
 KIMGRAPH = [sys.executable, "-m", "kimgraph.cli"]
 CORPUS = [sys.executable, str(ROOT / "bench" / "corpus.py")]

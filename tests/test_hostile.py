@@ -20,8 +20,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
-from tests.server import (AUTH, READ_ENV, TOKEN, copy_store, protocol_store, read_server,  # noqa: F401
-                          running_server, worker_pids, write_server)
+from tests.server import AUTH, READ_ENV, TOKEN, copy_store, running_server, worker_pids
 
 GRAPH = "urn:test:hostile"
 SEED = (b'<urn:test:hostile:s> <urn:test:hostile:p> "seed" .\n'

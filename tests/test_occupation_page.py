@@ -10,7 +10,7 @@ from ingest.manifest import Source
 from kimdata.namespaces import KIM, ORG, Iris
 from ingest.occupation_page import parse_occupation_page
 from ingest.text import ParseError
-from tests.conftest import DATA
+from tests.helpers import DATA
 
 ST = "ST1337"
 EMPLOYERS = {

@@ -20,7 +20,7 @@ from ingest.manifest import Source
 from kimdata.namespaces import KIM, Iris
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
-from tests.conftest import DATA
+from tests.helpers import DATA
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import graph_issues
 from sparql_api.errors import InvalidQuery, KimError, NotAcceptable

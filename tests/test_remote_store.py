@@ -36,8 +36,7 @@ from store.connect import open_store
 from store.embedded import Store
 from store.errors import QuerySyntaxError, StoreError
 from store.terms import to_rdflib
-from tests.server import (AUTH, READ_ENV, TOKEN, free_port, protocol_store, read_server,  # noqa: F401
-                          running_server)
+from tests.server import AUTH, READ_ENV, TOKEN, free_port, running_server
 
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
 NO_SERVER = ("the `oxigraph` server (PyPI package `oxigraph`) is not installed; "

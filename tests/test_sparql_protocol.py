@@ -14,8 +14,8 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, N3, TSV, TURTLE, XML, SPARQLWrapper
 
-from tests.server import (KASEI, PROTOCOL_DATA, load_manifest_cases, protocol_store,  # noqa: F401
-                          parse_boolean, rdf_format_of, read_server, run_protocol_case)
+from tests.helpers import rdf_format_of
+from tests.w3c_protocol import KASEI, PROTOCOL_DATA, load_manifest_cases, parse_boolean, run_protocol_case
 
 ST1337 = "https://w3id.org/uk-kim/id/standard/ST1337"
 SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 5"

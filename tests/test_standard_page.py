@@ -12,7 +12,7 @@ from ingest.manifest import Source
 from kimdata.namespaces import CEASN, KIM, KSB_MAPPING, OA, Iris
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
-from tests.conftest import DATA
+from tests.helpers import DATA
 
 ST = "ST1337"
 

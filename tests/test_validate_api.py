@@ -16,7 +16,6 @@ from ingest.manifest import Source
 from kimdata.namespaces import Iris
 from ingest.standard_page import parse_standard_page
 from conformance.reference import check
-from tests.test_pages import pages_server  # noqa: F401  (the shared server fixture)
 
 # rdflib's own JSON-LD and N-Quads parsers use its deprecated ConjunctiveGraph internally.
 pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated:DeprecationWarning")
@@ -37,7 +36,7 @@ CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "
 
 
 @pytest.fixture(scope="module")
-def client(pages_server):  # noqa: F811
+def client(pages_server):
     with httpx.Client(base_url=pages_server, timeout=60) as http:
         yield http
 
