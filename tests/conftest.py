@@ -1,22 +1,25 @@
-"""Shared fixtures: the manifest's sources, their parsed graphs and one store built by the CLI. The real servers
-are in tests/server.py and Chromium in tests/browser.py (plugins)."""
+"""Shared fixtures: the manifest's sources, their parsed graphs, one store built by the CLI, and the app over it
+in this process. The real servers are in tests/server.py and Chromium in tests/browser.py (plugins)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from ingest.manifest import Source, load_manifest
 from ingest.occupation_page import parse_occupation_page
 from ingest.standard_page import parse_standard_page
 from kimdata.namespaces import Iris
 from kimgraph.cli import main as kimgraph
+from sparql_api.app import create_app
+from sparql_api.settings import Settings
 from store.embedded import Store
 from tests.helpers import DATA as DATA  # re-exported: older test modules import it from here
 
 pytest_plugins = ["tests.server", "tests.browser"]
-
 
 @pytest.fixture(scope="session")
 def iris() -> Iris:
@@ -57,3 +60,10 @@ def built_store_path(tmp_path_factory) -> Path:
 def built_store(built_store_path) -> Store:
     return Store.open(built_store_path, read_only=True)
 
+
+@pytest.fixture(scope="session")
+def app_client(built_store) -> Iterator[TestClient]:
+    """The service over the built store in this process (FastAPI's TestClient, lifespan included): for
+    handler-level checks that need no real server. Read-only, queries answered in a thread."""
+    with TestClient(create_app(Settings(workers=0, write_token=None), store=built_store)) as client:
+        yield client

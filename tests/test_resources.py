@@ -126,63 +126,6 @@ def _ref(iri: str):
     return URIRef(iri)
 
 
-@pytest.mark.parametrize("accept, media", [
-    (None, "application/ld+json"),
-    ("*/*", "application/ld+json"),
-    ("application/json", "application/json"),
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
-    ("text/turtle;q=0.5, application/n-triples", "application/n-triples"),
-    ("application/rdf+xml", "application/rdf+xml"),
-    ("text/*", "text/html"),
-])
-def test_accept_header_picks_the_format(client, accept, media):
-    headers = {"Accept": accept} if accept is not None else {}
-    response = client.get("/id/" + RESOURCES["duty"], headers=headers)
-    assert response.status_code == 200
-    assert response.headers["content-type"].split(";")[0] == media
-    assert "accept" in vary(response)
-
-
-@pytest.mark.parametrize("name, media", [
-    ("ttl", "text/turtle"), ("turtle", "text/turtle"), ("nt", "application/n-triples"),
-    ("rdf", "application/rdf+xml"), ("jsonld", "application/ld+json"), ("html", "text/html"),
-    ("text/turtle", "text/turtle"),
-])
-def test_format_parameter_overrides_accept(client, name, media):
-    response = client.get(f"/id/{RESOURCES['knowledge']}", params={"format": name},
-                          headers={"Accept": "application/ld+json"})
-    assert response.status_code == 200
-    assert response.headers["content-type"].split(";")[0] == media
-
-
-def test_unknown_format_name_is_400(client):
-    response = client.get(f"/id/{RESOURCES['duty']}", params={"format": "pdf"})
-    assert response.status_code == 400
-    assert response.headers["content-type"] == "application/problem+json"
-
-
-@pytest.mark.parametrize("accept", ["image/png", "application/sparql-results+json", "text/html;q=0, */*;q=0"])
-def test_unacceptable_is_406_problem(client, accept):
-    response = client.get(f"/id/{RESOURCES['duty']}", headers={"Accept": accept})
-    assert response.status_code == 406
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["status"] == 406
-    assert "accept" in vary(response)
-
-
-def test_negotiation_comes_before_the_lookup(client):
-    response = client.get("/id/standard/ST0000", headers={"Accept": "image/png"})
-    assert response.status_code == 406  # not 404: nothing was looked up
-
-
-@pytest.mark.parametrize("path", ["standard/ST0000", "standard/ST1337/duty/99", "org/no-such-org", "x"])
-def test_unknown_iri_is_404_problem(client, path):
-    response = client.get(f"/id/{path}", headers={"Accept": "text/turtle"})
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["title"] == "Resource not found"
-
-
 EDGE_CASES = f"""
 @prefix kim: <https://w3id.org/uk-kim/def#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix dcterms: <http://purl.org/dc/terms/> .
