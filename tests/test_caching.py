@@ -146,15 +146,6 @@ def test_conditional_leaves_errors_alone(built):
     assert response.status_code == 500 and "etag" not in response.headers
 
 
-def test_doctests_pass():
-    import doctest
-
-    from sparql_api import caching, compact, html, resource_view, resources
-    for module in (caching, compact, html, resource_view, resources):
-        failures, _ = doctest.testmod(module)
-        assert failures == 0, module.__name__
-
-
 # ------------------------------------------------------------------ over HTTP: /id/... and /context.jsonld
 
 def test_repeated_request_with_if_none_match_is_304(client):

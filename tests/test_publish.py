@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import re
 from pathlib import Path
 
@@ -32,13 +31,6 @@ RDF_VARIANTS = [("text/turtle", "turtle"), ("application/ld+json", "json-ld"), (
 def client(pages_server):
     with httpx.Client(base_url=pages_server, timeout=30) as http:
         yield http
-
-
-def test_doctests_pass():
-    from sparql_api.routes import publish
-
-    failures, _ = doctest.testmod(publish)
-    assert failures == 0
 
 
 # ------------------------------------------------------------------ /def
