@@ -21,6 +21,20 @@ from tests.helpers import DATA as DATA  # re-exported: older test modules import
 
 pytest_plugins = ["tests.server", "tests.browser"]
 
+# Markers that follow from the fixtures a test uses, so that ``-m "not browser"`` or ``-m "not remote"``
+# leaves out exactly the tests that need Chromium or start ``oxigraph serve``.
+FIXTURE_MARKERS = {"browser": "browser", "oxigraph_url": "remote"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = getattr(item, "fixturenames", ())
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in used:
+                item.add_marker(marker)
+
+
 @pytest.fixture(scope="session")
 def iris() -> Iris:
     return Iris()

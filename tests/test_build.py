@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pyoxigraph as ox
+import pytest
 from rdflib import Dataset, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import PROV, RDF
@@ -76,6 +77,7 @@ def test_export_and_reimport_give_an_isomorphic_dataset(built_store_path, tmp_pa
     assert len(reimported) == len(store)
 
 
+@pytest.mark.slow
 def test_a_malformed_source_fails_cleanly_and_keeps_the_previous_store(tmp_path, capsys):
     store_path = tmp_path / "store"
     assert kimgraph(["build", "--store", str(store_path), "--quiet"]) == 0
@@ -106,6 +108,7 @@ def test_a_changed_source_is_refused_by_its_checksum(tmp_path, capsys):
     assert not (tmp_path / "store").exists()
 
 
+@pytest.mark.slow
 def test_a_rebuild_replaces_the_store_atomically(tmp_path):
     store_path = tmp_path / "store"
     assert kimgraph(["build", "--store", str(store_path), "--quiet"]) == 0

@@ -70,11 +70,13 @@ def graphs(iris):
     return vocabulary_graphs(iris) + source_graphs(load_manifest(), iris)
 
 
+@pytest.mark.slow
 def test_parsed_pages_alone(graphs, shapes):
     data = validation_input([g for g in graphs if not g.is_data or str(g.iri).rsplit("/", 1)[1] in PARSED])
     assert_same(check(data, shapes), check_graph(data, shapes))
 
 
+@pytest.mark.slow
 def test_all_sources(graphs, shapes):
     data = validation_input(graphs)
     reference, fast = check(data, shapes), check_graph(data, shapes)
@@ -82,6 +84,7 @@ def test_all_sources(graphs, shapes):
     assert {f.rule for f in fast.findings} >= {"R06", "R07", "R13", "R16", "W06", "W08", "W09"}
 
 
+@pytest.mark.slow
 def test_built_store_in_place(built_store: Store, iris):
     """check_store on the stored source graphs and concepts equals pyshacl on an rdflib copy of them."""
     graphs = [g for g in built_store.named_graphs() if g.startswith(str(iris.graph("source/")))]
@@ -117,6 +120,7 @@ def corpus_store(tmp_path_factory) -> Path:
     return folder / "store"
 
 
+@pytest.mark.slow
 def test_generated_corpus(corpus_store: Path, iris):
     store = Store.open(corpus_store, read_only=True)
     graphs = [g for g in store.named_graphs() if g.startswith(str(iris.graph("source/")))]
@@ -137,6 +141,7 @@ def run_validate(store: Path, *options: str, capsys) -> tuple[int, str]:
     return status, capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_cli_engines_print_the_same_reports(built_store_path: Path, capsys):
     status_r, turtle_r = run_validate(built_store_path, "--engine", "reference", "--format", "turtle", capsys=capsys)
     status_f, turtle_f = run_validate(built_store_path, "--engine", "fast", "--format", "turtle", capsys=capsys)

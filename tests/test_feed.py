@@ -269,6 +269,7 @@ def test_files_with_an_explicit_manifest_add_its_sources(tmp_path, capsysbinary)
     assert count(store_path, capsysbinary, "?s a kim:OccupationalStandard") == 2  # ST1337 and ST0999
 
 
+@pytest.mark.slow
 def test_streaming_memory_does_not_grow_with_the_input(tmp_path):
     script = (
         "import sys; from kimgraph.cli import main;"

@@ -30,6 +30,8 @@ MAX_EXAMPLES = 15
 # query that overran would say nothing about the service.
 FUZZ_ENV = {**READ_ENV, "KIM_QUERY_TIMEOUT": "20"}
 
+pytestmark = pytest.mark.slow  # a server of its own and about 15 generated requests per operation
+
 
 def no_write_applied(ctx, response, case) -> None:
     """A read-only server never answers a request as a write it carried out (201 Created, 204 No Content)."""

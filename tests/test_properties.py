@@ -213,6 +213,7 @@ def test_any_text_gives_a_graph_or_a_parse_error(text):
 
 @SLOWER
 @given(data=st.data())
+@pytest.mark.slow
 def test_a_damaged_real_page_gives_a_graph_or_a_parse_error(page, iris, data):
     text, source = page
     check_page(data.draw(damaged(text)), source, iris)

@@ -461,6 +461,7 @@ def _cli(capsysbinary, *args) -> tuple[int, bytes]:
     return code, capsysbinary.readouterr().out
 
 
+@pytest.mark.slow
 def test_cli_query_export_and_validate_match(protocol_store, capsysbinary, monkeypatch, oxigraph_url, remote):
     commands = [
         ("query", "--store", str(protocol_store), f"PREFIX kim: <{KIM}> SELECT ?d WHERE {{ ?d a kim:Duty }}"),
@@ -668,6 +669,7 @@ def _serve_in_process(store, requests: list[tuple[str, dict, str]]) -> list[http
     return asyncio.run(run())
 
 
+@pytest.mark.slow
 def test_linked_data_routes_answer_the_same_over_both_stores(remote, embedded):
     served = 0
     answers = zip(_serve_in_process(remote, IN_PROCESS), _serve_in_process(embedded, IN_PROCESS))

@@ -152,6 +152,7 @@ def test_health_counts_triples(read_server):
     assert body["status"] == "ok" and body["triples"] > 5000
 
 
+@pytest.mark.slow
 def test_serve_builds_a_missing_store_first(tmp_path):
     store = tmp_path / "var" / "store"
     with running_server(store, tmp_path / "serve.log") as url:
