@@ -10,11 +10,11 @@ from rdflib import Graph, URIRef
 
 from ingest.curated import CuratedDataError, parse_concepts, parse_curated
 from ingest.manifest import ManifestError, Source, sha256_of
-from kimdata.paths import CURATED_DIR, ONTOLOGY_DIR
-from kimdata.namespaces import Iris
 from ingest.occupation_page import parse_occupation_page
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
+from kimdata.namespaces import Iris
+from kimdata.paths import CURATED_DIR, ONTOLOGY_DIR
 
 ONTOLOGY = ONTOLOGY_DIR / "kim.ttl"
 ALIGNMENT = ONTOLOGY_DIR / "alignment.ttl"

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kimdata.paths import SHAPES_DIR
 from ingest.build import ALIGNMENT, CONCEPTS, ONTOLOGY, SourceError, source_graphs, vocabulary_graphs
 from ingest.feed import FeedWriter, latest_versions
 from ingest.feed_reader import FeedError, read_feed, scan_versions
 from ingest.manifest import Source
-from kimdata.namespaces import DEFAULT_BASE, Iris
 from ingest.ntriples import NTriplesSink
+from kimdata.namespaces import DEFAULT_BASE, Iris
+from kimdata.paths import SHAPES_DIR
 from store.embedded import Store
 from store.errors import StoreError
 from store.versions import build_atomically

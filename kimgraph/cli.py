@@ -11,8 +11,8 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from ingest.manifest import ManifestError, load_manifest
-from kimdata.paths import DEFAULT_MANIFEST
 from kimdata.namespaces import KIM, Iris
+from kimdata.paths import DEFAULT_MANIFEST
 from sparql_api.settings import Settings
 from store.connect import open_store
 from store.embedded import Store
@@ -96,8 +96,8 @@ def run_build(args, settings: Settings) -> int:
         return run_stream_build(args, settings)
     if args.batch is not None or args.no_validate:
         raise CommandError("--batch and --no-validate apply only when FILEs are given")
-    from ingest.build import source_graphs, validation_input, vocabulary_graphs
     from conformance.reference import check
+    from ingest.build import source_graphs, validation_input, vocabulary_graphs
     from store.versions import build_atomically, prepare_versions
 
     started = time.perf_counter()

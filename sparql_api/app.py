@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -21,14 +21,27 @@ from sparql_api.editor import mount_static
 from sparql_api.errors import KimError, handle_error
 from sparql_api.observability import Metrics, ObservabilityMiddleware
 from sparql_api.openapi import finish
-from store.remote import RemoteStore
-from sparql_api.routes import (collections, graph_store, health, metrics, pages, publish, resources, search, service,
-                               sparql, standards, validate, writes_enabled)
+from sparql_api.routes import (
+    collections,
+    graph_store,
+    health,
+    metrics,
+    pages,
+    publish,
+    resources,
+    search,
+    service,
+    sparql,
+    standards,
+    validate,
+    writes_enabled,
+)
 from sparql_api.routes.queries_api import queries_router
 from sparql_api.settings import Settings
+from sparql_api.workers import DataVersion, InlineRunner, QueryPool, RemoteRunner
 from store.connect import open_store
 from store.embedded import Store
-from sparql_api.workers import DataVersion, InlineRunner, QueryPool, RemoteRunner
+from store.remote import RemoteStore
 
 
 def create_app(settings: Settings | None = None, store: Store | RemoteStore | None = None) -> FastAPI:

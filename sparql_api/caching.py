@@ -31,7 +31,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
@@ -68,7 +68,7 @@ def _build_time(app) -> float:
     if path is not None:
         resolved = Path(path).resolve()
         try:  # build_atomically names versions "%Y%m%dT%H%M%S-<hex>" in UTC
-            when = datetime.strptime(resolved.name[:15], "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc).timestamp()
+            when = datetime.strptime(resolved.name[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC).timestamp()
         except ValueError:
             try:
                 when = resolved.stat().st_mtime
@@ -108,7 +108,7 @@ def validators(request: Request, media_type: str, *parts: str) -> dict[str, str]
     """ETag, Last-Modified and Cache-Control for an answer in ``media_type``."""
     return {
         "ETag": entity_tag(request, media_type, *parts),
-        "Last-Modified": format_datetime(datetime.fromtimestamp(last_modified(request.app), timezone.utc),
+        "Last-Modified": format_datetime(datetime.fromtimestamp(last_modified(request.app), UTC),
                                          usegmt=True),
         "Cache-Control": CACHE_CONTROL,
     }
@@ -142,7 +142,7 @@ def not_modified_since(if_modified_since: str, modified: float) -> bool:
     if since is None:
         return False
     if since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
+        since = since.replace(tzinfo=UTC)
     return int(modified) <= since.timestamp()
 
 

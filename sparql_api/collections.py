@@ -29,8 +29,8 @@ from kimdata.namespaces import KIM, ORG, PREFIXES
 from sparql_api import render
 from sparql_api.compact import load_context
 from sparql_api.errors import BadRequest, KimError
-from store.errors import QuerySyntaxError
 from sparql_api.workers import QueryAnswer, QueryJob
+from store.errors import QuerySyntaxError
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 SKOS = PREFIXES["skos"]

@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 
-
 def content_security_policy(**sources: str) -> str:
     """A strict policy: nothing but this origin's stylesheets and images, plus the ``sources`` given
     (``script_src="'self'"`` sets ``script-src 'self'``); never another origin's script, never inline script.

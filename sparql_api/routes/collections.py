@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -19,9 +19,9 @@ from rdflib import URIRef
 from rdflib.term import Node
 from starlette.responses import Response
 
-from kimdata.namespaces import KSB_CLASSES, KIM, Iris
-from sparql_api import collections as c
+from kimdata.namespaces import KIM, KSB_CLASSES, Iris
 from sparql_api import caching, html, render
+from sparql_api import collections as c
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, ResourceNotFound
 from sparql_api.routes import base_url
@@ -48,7 +48,7 @@ PageSize = Annotated[int, Query(ge=1, le=c.MAX_PAGE_SIZE, alias="pageSize",
 FormatName = Annotated[Literal["jsonld", "json", "turtle", "ntriples", "html"] | None,
                        Query(alias="format", description="Overrides the Accept header.")]
 
-COLLECTION_RESPONSES = {
+COLLECTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "One page of the collection: a hydra:Collection with its hydra:PartialCollectionView.",
           "content": {media: {} for media in COLLECTION_FORMATS.values()}},
     400: {"description": "A bad page, pageSize or filter value (problem+json)."},

@@ -12,6 +12,7 @@ import sys
 import uuid
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -92,7 +93,7 @@ _INDIRECT = [
 ]
 _WRITTEN = {201: {"description": "A new graph was created (POST to /store: its URL is in Location)."},
             204: {"description": "The graph was replaced or added to."}}
-_DOCS = {
+_DOCS: dict[str, dict[str, Any]] = {
     "get": {"methods": ["GET", "HEAD"], "summary": "Read one graph",
             "responses": {200: {"description": "The graph, in the negotiated RDF format.",
                                 "content": content(render.GRAPH_OFFERS)}, **problems(400, 404, 406)}},
@@ -111,7 +112,7 @@ def _add_routes() -> None:
     for name, doc in _DOCS.items():
         body = {"requestBody": {"required": True, "content": content(doc["body"], {"type": "string"})}} \
             if "body" in doc else {}
-        common = {"methods": doc["methods"], "response_class": Response, "responses": doc["responses"],
+        common: dict[str, Any] = {"methods": doc["methods"], "response_class": Response, "responses": doc["responses"],
                   "status_code": 200 if name == "get" else 204}
         router.add_api_route("/store", graph_store, summary=doc["summary"] + " (indirect: ?graph=IRI or ?default)",
                              operation_id=f"graph_store_{name}", openapi_extra={"parameters": _INDIRECT, **body},

@@ -9,8 +9,16 @@ from kimdata.namespaces import KIM, OGL_V3, PREFIXES, Iris
 from sparql_api.caching import conditional
 from sparql_api.catalogue import dataset_graph, select_strings, source_documents
 from sparql_api.conneg import negotiate
-from sparql_api.responses import (HTML, OGL_ATTRIBUTION, PAGES_CSS, PAGES_CSS_PATH, RDF_OFFERS, documented, html_page,
-                                  rdf_response)
+from sparql_api.responses import (
+    HTML,
+    OGL_ATTRIBUTION,
+    PAGES_CSS,
+    PAGES_CSS_PATH,
+    RDF_OFFERS,
+    documented,
+    html_page,
+    rdf_response,
+)
 from sparql_api.routes import base_url
 from sparql_api.statistics import stats_for
 

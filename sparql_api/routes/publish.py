@@ -13,15 +13,15 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 from rdflib.term import Node
 from starlette.responses import Response
 
+from conformance.reference import _path_text as validate_path_text
 from ingest.build import ALIGNMENT, ONTOLOGY
 from kimdata.namespaces import KIMSH, OGL_V3, PREFIXES, SH
-from conformance.reference import _path_text as validate_path_text
 from sparql_api.caching import conditional
+from sparql_api.catalogue import DUMPS, ONTOLOGY_IRI, dataset_graph, source_documents
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import shapes_for
-from sparql_api.routes import base_url
-from sparql_api.catalogue import DUMPS, ONTOLOGY_IRI, dataset_graph, source_documents
 from sparql_api.responses import HTML, OGL_ATTRIBUTION, PAGES_CSS_PATH, RDF_OFFERS, documented, html_page, rdf_response
+from sparql_api.routes import base_url
 
 router = APIRouter(tags=["Publishing"], default_response_class=Response)
 
@@ -94,7 +94,8 @@ def ontology_terms() -> tuple[dict, list[Term], list[Term]]:
     kinds = {OWL.Class: "Class", RDFS.Class: "Class", OWL.ObjectProperty: "Object property",
              OWL.DatatypeProperty: "Datatype property", OWL.AnnotationProperty: "Annotation property",
              RDF.Property: "Property"}
-    classes, properties = [], []
+    classes: list[Term] = []
+    properties: list[Term] = []
     for kind_iri, kind in kinds.items():
         for subject in ontology.subjects(RDF.type, kind_iri):
             if not isinstance(subject, URIRef) or any(t.iri == str(subject) for t in classes + properties):

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Query, Request
 from rdflib.term import Node
 from starlette.responses import JSONResponse, Response
 
-from store.sparql_text import query_form
 from kimdata.namespaces import Iris
 from sparql_api import collections as c
 from sparql_api import html, render
@@ -27,6 +26,7 @@ from sparql_api.named_queries import NamedQuery, Param, bind, load_queries
 from sparql_api.openapi import content, problems
 from sparql_api.routes import base_url
 from sparql_api.routes.collections import cached, check_params, choose_format
+from store.sparql_text import query_form
 
 # (media type, our format name) in our order of preference; the first is the default
 RESULT_OFFERS: tuple[tuple[str, str], ...] = (

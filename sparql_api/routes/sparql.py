@@ -5,6 +5,7 @@ https://www.w3.org/TR/sparql11-protocol/
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -13,16 +14,32 @@ from starlette.responses import Response
 
 from sparql_api import render
 from sparql_api.conneg import negotiate
+from sparql_api.errors import (
+    BadRequest,
+    FederationRefused,
+    InvalidQuery,
+    KimError,
+    NotAcceptable,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    UriTooLong,
+)
 from sparql_api.openapi import content, problems
-from sparql_api.errors import (BadRequest, FederationRefused, InvalidQuery, KimError, NotAcceptable,
-                               PayloadTooLarge, UnsupportedMediaType, UriTooLong)
-from sparql_api.routes import (absolute_iri, base_url, media_type, query_items, read_body, require_writer,
-                               values)
+from sparql_api.routes import absolute_iri, base_url, media_type, query_items, read_body, require_writer, values
 from sparql_api.routes.service import description_or_editor
-from store.errors import QuerySyntaxError
-from store.sparql_text import (NestingTooDeep, RemoteAccessRefused, Token, add_using, keywords, query_form,
-                               refuse_deep_nesting, refuse_remote, tokens)
 from sparql_api.workers import QueryJob, call_with_stack, shift_position
+from store.errors import QuerySyntaxError
+from store.sparql_text import (
+    NestingTooDeep,
+    RemoteAccessRefused,
+    Token,
+    add_using,
+    keywords,
+    query_form,
+    refuse_deep_nesting,
+    refuse_remote,
+    tokens,
+)
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -64,9 +81,10 @@ _UPDATE = {
     "using-graph-uri": {**_GRAPH_IRIS, "description": "USING graphs of the update (§2.2.3)."},
     "using-named-graph-uri": {**_GRAPH_IRIS, "description": "USING NAMED graphs of the update (§2.2.3)."},
 }
-_ANSWERS = {"description": "SELECT and ASK results, or CONSTRUCT and DESCRIBE graphs, by Accept or format=.",
-            "content": content(dict.fromkeys(render.RESULT_OFFERS + render.GRAPH_OFFERS))}
-GET_DOC = {
+_ANSWERS: dict[str, Any] = {
+    "description": "SELECT and ASK results, or CONSTRUCT and DESCRIBE graphs, by Accept or format=.",
+    "content": content(dict.fromkeys(render.RESULT_OFFERS + render.GRAPH_OFFERS))}
+GET_DOC: dict[str, Any] = {
     "response_class": Response,
     "openapi_extra": {"parameters": [{"name": name, "in": "query", "required": False, "schema": schema}
                                      for name, schema in _PROTOCOL.items()]},
@@ -75,7 +93,7 @@ GET_DOC = {
                         "content": {**_ANSWERS["content"], "text/html": {}}},
                   **problems(400, 406, 414, 422, 503)},
 }
-POST_DOC = {
+POST_DOC: dict[str, Any] = {
     "response_class": Response,
     "openapi_extra": {"requestBody": {"required": True, "content": {
         SPARQL_QUERY: {"schema": {"type": "string"}},

@@ -20,8 +20,8 @@ from rdflib.term import Node
 from starlette.responses import Response
 
 from conformance.fast import check_store, relabel_blank_nodes
-from kimdata.namespaces import SH, Iris
 from conformance.reference import Report, to_report
+from kimdata.namespaces import SH, Iris
 from sparql_api.caching import conditional
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import (
@@ -37,9 +37,9 @@ from sparql_api.coverage import (
     stored_issues,
 )
 from sparql_api.errors import ResourceNotFound
+from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
 from store.embedded import Store
 from store.terms import to_rdflib
-from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
 
 router = APIRouter(tags=["Standards quality"], default_response_class=Response)
 

@@ -23,18 +23,18 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 from starlette.responses import Response
 
 from conformance.fast import check_graph, relabel_blank_nodes
+from conformance.reference import Report, ShapesError, check
 from ingest.manifest import Source
-from kimdata.paths import CONTEXT_PATH
-from kimdata.namespaces import KIM, SH, Iris
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
-from conformance.reference import Report, ShapesError, check
+from kimdata.namespaces import KIM, SH, Iris
+from kimdata.paths import CONTEXT_PATH
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import Issue, graph_issues, grouped, report_json, shapes_for
 from sparql_api.errors import BadRequest, InvalidRdf, UnsupportedMediaType
 from sparql_api.render import refuse_hazards
-from sparql_api.routes import media_type, read_body
 from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
+from sparql_api.routes import media_type, read_body
 from store.terms import to_rdflib
 
 router = APIRouter(tags=["Validation"], default_response_class=Response)
