@@ -56,7 +56,8 @@ def test_the_ministry_of_defence_is_one_node_in_two_sources(built_store, iris):
     mod = iris.org("ministry-of-defence")
     graphs = {
         row["g"] for row in built_store.select(
-            "SELECT DISTINCT ?g ?mod WHERE { GRAPH ?g { ?mod ?p ?o } }", substitutions={"mod": mod}, union_default=False)
+            "SELECT DISTINCT ?g ?mod WHERE { GRAPH ?g { ?mod ?p ?o } }", substitutions={"mod": mod},
+            union_default=False)
     }
     assert URIRef(iris.source_graph("90e2aad157d3105b")) in graphs
     assert len(graphs) >= 2

@@ -5,7 +5,7 @@ The HTTP tests use ``resources_server``, the server of tests/test_resources.py.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sparql_api.caching import (
-    CACHE_CONTROL, build_id, conditional, entity_tag, etag_matches, last_modified, not_modified_since,
+    CACHE_CONTROL,
+    build_id,
+    conditional,
+    entity_tag,
+    etag_matches,
+    last_modified,
+    not_modified_since,
 )
 from sparql_api.errors import ResourceNotFound
 from sparql_api.workers import DataVersion
@@ -74,9 +80,9 @@ def test_in_memory_store_gets_one_token_per_app():
 
 def test_last_modified_is_the_build_time_then_moves_with_writes(built):
     app = fake_app(built)
-    assert last_modified(app) == datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
+    assert last_modified(app) == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
     app.state.version.bump()
-    assert last_modified(app) > datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
+    assert last_modified(app) > datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
 
 
 def test_etag_depends_on_media_type_version_and_parts(built):
@@ -99,7 +105,7 @@ def test_if_none_match_uses_weak_comparison(header, matches):
 
 
 def test_if_modified_since_compares_whole_seconds():
-    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     header = format_datetime(when, usegmt=True)
     assert not_modified_since(header, when.timestamp())
     assert not not_modified_since(header, when.timestamp() + 1)
@@ -131,7 +137,7 @@ def test_conditional_304_on_etag_without_calling_the_factory(built):
 
 def test_conditional_304_on_if_modified_since_only_for_existing_resources(built):
     app = fake_app(built)
-    since = {"If-Modified-Since": format_datetime(datetime(2030, 1, 1, tzinfo=timezone.utc), usegmt=True)}
+    since = {"If-Modified-Since": format_datetime(datetime(2030, 1, 1, tzinfo=UTC), usegmt=True)}
     assert conditional(request_for(app, since), "text/turtle", ok).status_code == 304
 
     def missing() -> Response:
@@ -166,7 +172,7 @@ def test_if_modified_since_is_304_when_not_older(client):
     first = client.get(url)
     modified = first.headers["last-modified"]
     assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
-    old = format_datetime(datetime(2000, 1, 1, tzinfo=timezone.utc), usegmt=True)
+    old = format_datetime(datetime(2000, 1, 1, tzinfo=UTC), usegmt=True)
     assert client.get(url, headers={"If-Modified-Since": old}).status_code == 200
     assert client.get(url, headers={"If-Modified-Since": "not a date"}).status_code == 200
     # If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2)
@@ -174,7 +180,7 @@ def test_if_modified_since_is_304_when_not_older(client):
 
 
 def test_unknown_iri_stays_404_with_if_modified_since(client):
-    future = format_datetime(datetime(2999, 1, 1, tzinfo=timezone.utc), usegmt=True)
+    future = format_datetime(datetime(2999, 1, 1, tzinfo=UTC), usegmt=True)
     assert client.get("/id/standard/ST0000", headers={"If-Modified-Since": future}).status_code == 404
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.reference import check
 from ingest.build import source_graphs, validation_input, vocabulary_graphs
 from ingest.manifest import load_manifest
-from conformance.reference import check
 
 pytestmark = pytest.mark.slow  # each test runs pyshacl over the sources
 

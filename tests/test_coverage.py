@@ -175,8 +175,8 @@ HOSTILE = """
 def serve_in_process(store: Store, requests: list[tuple[str, str]]) -> list[httpx.Response]:
     """Answer GETs with the page routers over ``store``, in this process (lifespan included)."""
     from sparql_api.app import create_app
-    from sparql_api.settings import Settings
     from sparql_api.routes import pages, publish, standards, validate
+    from sparql_api.settings import Settings
 
     app = create_app(Settings(workers=0), store=store)
     paths = {getattr(r, "path", None) for r in app.routes}

@@ -22,7 +22,8 @@ BASE = "https://w3id.org/uk-kim/"
 
 
 def ask(url: str, query: str) -> bool:
-    response = httpx.get(url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    response = httpx.get(url + "/sparql", params={"query": query},
+                         headers={"Accept": "application/sparql-results+json"})
     assert response.status_code == 200, response.text
     return response.json()["boolean"]
 
@@ -167,7 +168,8 @@ ERRORS = {
     "404 unknown resource": (404, "GET", "/id/standard/ST0000", {}),
     "404 path escape": (404, "GET", "/id/../../etc/passwd", {}),
     "400 bad sparql": (400, "GET", "/sparql", {"params": {"query": "SELEC * WHERE"}}),
-    "400 bad turtle": (400, "POST", "/validate", {"content": b"@prefix : <x", "headers": {"Content-Type": "text/turtle"}}),
+    "400 bad turtle": (400, "POST", "/validate",
+                       {"content": b"@prefix : <x", "headers": {"Content-Type": "text/turtle"}}),
     "405": (405, "PATCH", "/sparql", {}),
     "406": (406, "GET", "/id/standard/ST1337", {"headers": {"Accept": "image/png"}}),
     "413": (413, "POST", "/sparql", {"content": b"#" * 300_000,

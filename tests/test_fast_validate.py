@@ -10,11 +10,11 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from ingest.build import source_graphs, validation_input, vocabulary_graphs
 from conformance.fast import check_graph, check_store, compile_shapes, relabel_blank_nodes
+from conformance.reference import Report, ShapesError, check, load_shapes
+from ingest.build import source_graphs, validation_input, vocabulary_graphs
 from ingest.manifest import load_manifest
 from kimdata.namespaces import SH
-from conformance.reference import Report, ShapesError, check, load_shapes
 from kimgraph.cli import main as kimgraph
 from store.embedded import Store
 
@@ -110,7 +110,8 @@ def corpus_store(tmp_path_factory) -> Path:
     # Defects the feed cannot carry: a lost title, a mapping to nothing, a mapping into another standard.
     store.update("""
         PREFIX kim: <https://w3id.org/uk-kim/def#> PREFIX dcterms: <http://purl.org/dc/terms/>
-        DELETE { GRAPH ?g { ?s dcterms:title ?t } } WHERE { GRAPH ?g { ?s dcterms:title ?t } FILTER(STRENDS(STR(?s), "/ST0002")) } ;
+        DELETE { GRAPH ?g { ?s dcterms:title ?t } }
+        WHERE { GRAPH ?g { ?s dcterms:title ?t } FILTER(STRENDS(STR(?s), "/ST0002")) } ;
         INSERT { GRAPH ?g { ?d kim:mapsToSkill <https://w3id.org/uk-kim/id/standard/ST0002/ksb/S99> ;
                                 kim:mapsToKnowledge ?k } }
         WHERE { GRAPH ?g { ?d kim:dutyOf ?s . ?k a kim:Knowledge ; <https://purl.org/ctdlasn/terms/isPartOf> ?other }
@@ -248,7 +249,8 @@ FEATURE_DATA = """
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 ex:a a ex:Person ; ex:score 41 ; ex:name "Alice" , "al"@en ; ex:age 30 , "three" ; ex:knows ex:b , ex:c , _:anon ;
     ex:homepage <urn:ex:alice> ; ex:tag "x"@en , 5 ; ex:born "2020-01-01"^^xsd:date .
-ex:b a ex:Person ; ex:score 3 , 7 ; ex:name "b" , "Bobby Tables"; ex:age 200 , 1 ; ex:knows ex:a ; ex:homepage "http://bob" ;
+ex:b a ex:Person ; ex:score 3 , 7 ; ex:name "b" , "Bobby Tables"; ex:age 200 , 1 ; ex:knows ex:a ;
+    ex:homepage "http://bob" ;
     ex:tag "x" ; ex:born "not a date"^^xsd:date .
 ex:c a ex:Robot , ex:Person ; ex:score 99 ; ex:age 45 , 2.5 ; ex:knows ex:d ; ex:serial "r1" .
 ex:d a ex:Robot ; ex:name "Dee"@en .

@@ -24,17 +24,16 @@ from rdflib.compare import isomorphic
 
 from ingest.build import source_graphs, vocabulary_graphs
 from ingest.manifest import load_manifest
-from sparql_api import render
 from kimgraph.cli import main as kimgraph
+from sparql_api import render
 from sparql_api.named_queries import bind, load_queries
-from store.errors import RemoteStoreError, StoreTimeout, StoreUnavailable
-from store.remote import RemoteStore, build_remote
-from store.sparql_text import bind_values
 from sparql_api.resources import resource_query
 from sparql_api.settings import Settings
 from store.connect import open_store
 from store.embedded import Store
-from store.errors import QuerySyntaxError, StoreError
+from store.errors import QuerySyntaxError, RemoteStoreError, StoreError, StoreTimeout, StoreUnavailable
+from store.remote import RemoteStore, build_remote
+from store.sparql_text import bind_values
 from store.terms import to_rdflib
 from tests.server import AUTH, READ_ENV, TOKEN, free_port, running_server
 
@@ -672,8 +671,8 @@ def _serve_in_process(store, requests: list[tuple[str, dict, str]]) -> list[http
 @pytest.mark.slow
 def test_linked_data_routes_answer_the_same_over_both_stores(remote, embedded):
     served = 0
-    answers = zip(_serve_in_process(remote, IN_PROCESS), _serve_in_process(embedded, IN_PROCESS))
-    for (path, params, accept), (got, expected) in zip(IN_PROCESS, answers):
+    answers = zip(_serve_in_process(remote, IN_PROCESS), _serve_in_process(embedded, IN_PROCESS), strict=True)
+    for (path, params, accept), (got, expected) in zip(IN_PROCESS, answers, strict=True):
         where = f"{path} {params} {accept}"
         assert got.status_code == expected.status_code, f"{where}: {got.text[:300]}"
         assert got.headers.get("content-type") == expected.headers.get("content-type"), where

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from sparql_api.search import SearchIndex, index_for
-from store.embedded import Store
 from sparql_api.workers import DataVersion
+from store.embedded import Store
 
 ID = "https://w3id.org/uk-kim/id/"
 KSB = ID + "standard/ST1337/ksb/"

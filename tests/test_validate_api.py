@@ -11,10 +11,10 @@ import pytest
 from rdflib import Graph, Namespace
 from rdflib.compare import isomorphic
 
-from ingest.manifest import Source
-from kimdata.namespaces import Iris
-from ingest.standard_page import parse_standard_page
 from conformance.reference import check
+from ingest.manifest import Source
+from ingest.standard_page import parse_standard_page
+from kimdata.namespaces import Iris
 
 # rdflib's own JSON-LD and N-Quads parsers use its deprecated ConjunctiveGraph internally.
 pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated:DeprecationWarning")
@@ -30,7 +30,8 @@ UNMAPPED_DUTIES = {"D1", "D9", "D15"}
 UNMAPPED_KSBS = {"S1", "S2", "S5", "S6", "S8", "S9", "S10", "S15", "S19", "S25", "S27",
                  "B1", "B2", "B3", "B4", "B5", "B6"}
 SOURCE_GRAPHS_TURTLE = """
-CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "https://w3id.org/uk-kim/graph/source/")) }
+CONSTRUCT { ?s ?p ?o }
+WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "https://w3id.org/uk-kim/graph/source/")) }
 """
 
 
