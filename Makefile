@@ -1,12 +1,12 @@
-# The two commands of KIM Graph: `make run` and `make test`. Each creates the virtual
-# environment (.venv) on first use and re-installs when pyproject.toml changes.
+# The two commands of KIM Graph: `make run` and `make test` (with `make lint` beside them). Each creates the
+# virtual environment (.venv) on first use and re-installs when pyproject.toml changes.
 
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test chromium build clean
+.PHONY: run test lint chromium build clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ build: $(STAMP)
 ## test: the whole test suite with the packages' doctests (-m "not slow" leaves out the long tests)
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+## lint: ruff, the import layers (import-linter) and mypy
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## chromium: headless Chromium for the browser tests, installed with apt-get when missing (as root only);
 ## where it cannot be installed, the browser tests are skipped and say why
