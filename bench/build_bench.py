@@ -32,8 +32,8 @@ def child(engine: str, source: Path, target: Path, out: Path) -> None:
     """Build (``ours``) or bulk-load (``bulk_load``) into ``target``; write quads and seconds as JSON."""
     import pyoxigraph as ox
     if engine == "ours":
-        from kimdata.namespaces import Iris
         from ingest.stream_build import build_stream
+        from kimdata.namespaces import Iris
         started = time.perf_counter()
         build_stream(target, [source], Iris(), check=False, progress=False)
         seconds = time.perf_counter() - started

@@ -59,16 +59,18 @@ def standard(rng: random.Random, index: int, version: str = "1.1") -> dict:
     field, role = rng.choice(FIELDS), rng.choice(ROLES)
     reference = f"ST{index:04d}" if index % 50 != 7 else f"ST{index}"
     lists = {
-        "knowledges": [{"knowledgeId": guid(rng), "detail": sentence(rng, KNOWLEDGE)} for _ in range(rng.randint(15, 27))],
+        "knowledges": [{"knowledgeId": guid(rng), "detail": sentence(rng, KNOWLEDGE)}
+                       for _ in range(rng.randint(15, 27))],
         "skills": [{"skillId": guid(rng), "detail": sentence(rng, VERBS)} for _ in range(rng.randint(15, 27))],
-        "behaviours": [{"behaviourId": guid(rng), "detail": sentence(rng, BEHAVIOURS)} for _ in range(rng.randint(5, 6))],
+        "behaviours": [{"behaviourId": guid(rng), "detail": sentence(rng, BEHAVIOURS)}
+                       for _ in range(rng.randint(5, 6))],
     }
     ids = {key: [entry[id_key] for entry in lists[key]]
            for key, id_key in (("knowledges", "knowledgeId"), ("skills", "skillId"), ("behaviours", "behaviourId"))}
     if index % 5 == 1:  # a few KSBs no duty maps to
         ids["knowledges"], ids["skills"] = ids["knowledges"][:-1], ids["skills"][:-1]
     duties = []
-    for n in range(rng.randint(10, 20)):
+    for _ in range(rng.randint(10, 20)):
         duty = {"dutyID": guid(rng), "dutyDetail": sentence(rng, VERBS), "isThisACoreDuty": 1,
                 "mappedKnowledge": rng.sample(ids["knowledges"], 6), "mappedSkills": rng.sample(ids["skills"], 6),
                 "mappedBehaviour": rng.sample(ids["behaviours"], 3), "mappedOptions": []}
@@ -80,7 +82,8 @@ def standard(rng: random.Random, index: int, version: str = "1.1") -> dict:
     data = {
         "referenceNumber": reference, "larsCode": 100 + index, "title": f"{field.capitalize()} {role}",
         "level": rng.randint(2, 7), "status": rng.choice(STATUSES), "version": version, "versionNumber": version,
-        "route": rng.choice(ROUTES), "routeCode": rng.randint(1, 15), "typicalDuration": rng.choice((12, 18, 24, 30, 36)),
+        "route": rng.choice(ROUTES), "routeCode": rng.randint(1, 15),
+        "typicalDuration": rng.choice((12, 18, 24, 30, 36)),
         "ePALength": rng.choice((3, 4, 5, 6)), "maxFunding": rng.choice((9000, 12000, 18000, 21000)),
         "overviewOfRole": f"Provides {field} services {rng.choice(CONTEXTS)}.",
         "typicalJobTitles": [f"{field.capitalize()} {r}" for r in rng.sample(ROLES, 3)],
@@ -113,7 +116,8 @@ def corpus(count: int, seed: int = 0, versions: bool = False):
 def estimate(data: dict) -> int:
     """Triples the feed model writes for one standard, give or take a few."""
     ksbs = sum(len(data[key]) for key in ("knowledges", "skills", "behaviours"))
-    mappings = sum(len(d[key]) for d in data["duties"] for key in ("mappedKnowledge", "mappedSkills", "mappedBehaviour"))
+    mappings = sum(len(d[key]) for d in data["duties"]
+                   for key in ("mappedKnowledge", "mappedSkills", "mappedBehaviour"))
     return (TRIPLES_PER["standard"] + TRIPLES_PER["duty"] * len(data["duties"]) + TRIPLES_PER["ksb"] * ksbs
             + TRIPLES_PER["mapping"] * mappings)
 

@@ -40,8 +40,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import build_bench, resource_bench, sparql_bench, startup_bench, validate_bench  # noqa: E402
-from bench.servers import (bare_ready, kimgraph_ready, launch_bare, launch_kimgraph, launch_oxigraph,  # noqa: E402
-                           oxigraph_ready, tree_memory, wait_until)
+from bench.servers import (  # noqa: E402
+    bare_ready,
+    kimgraph_ready,
+    launch_bare,
+    launch_kimgraph,
+    launch_oxigraph,
+    oxigraph_ready,
+    tree_memory,
+    wait_until,
+)
 from store.embedded import Store  # noqa: E402
 
 PARTS = ("build", "validation", "resources", "sparql", "memory", "startup")
@@ -256,7 +264,7 @@ def table(rows: list[Row]) -> str:
     lines = []
     for n, line in enumerate(cells):
         lines.append("  ".join(text.rjust(w) if i in right else text.ljust(w)
-                               for i, (text, w) in enumerate(zip(line, widths))).rstrip())
+                               for i, (text, w) in enumerate(zip(line, widths, strict=True))).rstrip())
         if n == 0:
             lines.append("-" * len(lines[0]))
     lines.append("")

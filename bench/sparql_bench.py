@@ -31,8 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import (BIN, kimgraph_ready, launch_kimgraph, launch_oxigraph, oxigraph_ready,  # noqa: E402
-                           wait_until)
+from bench.servers import BIN, kimgraph_ready, launch_kimgraph, launch_oxigraph, oxigraph_ready, wait_until  # noqa: E402
 from sparql_api.named_queries import NamedQuery, bind, load_queries, with_values  # noqa: E402
 from store.embedded import Store
 from store.terms import RESULT_FORMATS  # noqa: E402

@@ -43,8 +43,8 @@ def load_shapes_from(folder: str | None):
     """The project's shapes, or every *.ttl of ``folder`` (to measure alternative shapes)."""
     from rdflib import Graph
 
-    from kimdata.namespaces import PREFIXES
     from conformance.reference import load_shapes
+    from kimdata.namespaces import PREFIXES
     if folder is None:
         return load_shapes()
     shapes = Graph()

@@ -18,9 +18,9 @@ from rdflib.graph import ConjunctiveGraph
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 from rdflib.term import Node
 
-from kimdata.namespaces import SH
-from conformance.shape_compiler import ALLOWED_SEVERITIES, CompiledShape, compile_shapes
 from conformance.reference import Report, ShapesError, load_shapes, to_report
+from conformance.shape_compiler import ALLOWED_SEVERITIES, CompiledShape, compile_shapes
+from kimdata.namespaces import SH
 from store.embedded import Store
 from store.terms import to_rdflib
 
@@ -55,7 +55,8 @@ def check_store(store: Store, shapes: Graph | None = None, graphs: list[str] | N
     units = compile_shapes(shapes)
     # With a list, Oxigraph's default graph is the merge of those graphs; otherwise of all of them.
     scope = {"default_graphs": list(graphs)} if graphs is not None else {}
-    results = [r for unit, rows in zip(units, _run(store, units, scope)) for row in rows for r in _results(unit, row)]
+    results = [r for unit, rows in zip(units, _run(store, units, scope), strict=True)
+               for row in rows for r in _results(unit, row)]
     conforms = _conforms(units, results)
     report = _report_graph(shapes, conforms, results, _DataNodes(store, scope))
     return to_report(conforms, report, _codes(store, {r.focus for r in results}, scope))
@@ -66,7 +67,8 @@ def _run(store: Store, units: list[CompiledShape], scope: dict) -> list[list[dic
     # SPARQL-constraint shapes go first: they are the slow ones, and should not start last.
     order = sorted((u for u in units if u.query), key=lambda u: not any(b.kind == "sparql" for b in u.branches))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        rows = dict(zip((u.index for u in order), pool.map(lambda u: _select(store, u.query, scope), order)))
+        answers = pool.map(lambda u: _select(store, u.query, scope), order)
+        rows = dict(zip((u.index for u in order), answers, strict=True))
     return [rows.get(u.index, []) for u in units]
 
 
@@ -149,7 +151,7 @@ def _substitute(message: Node, bound: dict[str, Node]) -> Node:
         return message
     text = str(message.value)
     for name, term in bound.items():
-        text = re.sub("{{[?$]{}}}".format(name), str(term), text)
+        text = re.sub(f"{{[?$]{name}}}", str(term), text)
     return Literal(text)
 
 

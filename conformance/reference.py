@@ -18,9 +18,8 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from kimdata.paths import SHAPES_DIR
 from kimdata.namespaces import DEFAULT_BASE, PREFIXES, SH
-
+from kimdata.paths import SHAPES_DIR
 
 SEVERITY_ORDER = ("Violation", "Warning", "Info")
 _SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -99,7 +98,8 @@ class Report:
         rows = [("severity", "rule", "code", "message")]
         rows += [(f.severity, f.rule, f.code or f.focus, f.message) for f in self.findings]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)) + "  " + row[3]
+                 for row in rows]
         summary = ", ".join(f"{n} {s}" for s, n in self.counts().items())
         status = "conforms" if self.conforms else "does not conform"
         return "\n".join([*lines, f"-- {status}: {summary}"]) + "\n"

@@ -17,8 +17,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
-from kimdata.namespaces import SH
 from conformance.reference import ShapesError
+from kimdata.namespaces import SH
 
 # pyshacl substitutes $PATH and looks for the pre-bound variables only after whitespace or a bracket.
 _PATH = re.compile(r"([\s{}()])[\$\?]PATH", flags=re.M)

@@ -13,10 +13,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
-from kimdata.namespaces import SH
+from conformance.reference import ShapesError
 from conformance.shacl_sparql import SparqlPart, rewrite, term
 from conformance.shape_conditions import ALLOWED_SEVERITIES, MAX_DEPTH, TARGETS, Conditions, deactivated
-from conformance.reference import ShapesError
+from kimdata.namespaces import SH
 
 __all__ = ["ALLOWED_SEVERITIES", "Branch", "CompiledShape", "compile_shapes"]
 
@@ -142,7 +142,8 @@ class _Compiler(Conditions):
 
     def branches(self, shape: Node, path: Node | None, focus: Focus):
         """The UNION arms of ``shape``'s query, their Branch descriptions and the prefixes they need."""
-        g, branches, arms, prefixes = self.g, [], [], {}
+        g, branches, arms = self.g, [], []
+        prefixes: dict[str, str] = {}
         this = focus.pattern("this")
         p = None if path is None else self.path(path)
         values = "BIND(?this AS ?value)" if p is None else f"?this {p} ?value ."

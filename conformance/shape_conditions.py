@@ -14,9 +14,9 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
-from kimdata.namespaces import SH
-from conformance.shacl_sparql import term
 from conformance.reference import ShapesError
+from conformance.shacl_sparql import term
+from kimdata.namespaces import SH
 
 # check() runs pyshacl with allow_warnings=True: a shape with these severities always "conforms"
 # when it is nested in another (sh:or, sh:not, sh:qualifiedValueShape) or reached by sh:property.

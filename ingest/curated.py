@@ -20,8 +20,8 @@ from rdflib.namespace import RDF
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from ingest.manifest import Source, read_text
-from kimdata.namespaces import DEFAULT_BASE, KIM, OA, Iris
 from ingest.provenance import Provenance, Span
+from kimdata.namespaces import DEFAULT_BASE, KIM, OA, Iris
 
 # A base directive would pin the file to one instance base; absolute IRIs under the default base would too.
 _BASE_DIRECTIVE = re.compile(r"^\s*(@base\b|BASE\s*<)", re.MULTILINE | re.IGNORECASE)

@@ -20,9 +20,9 @@ from rdflib import Graph, URIRef
 from ingest.feed_reader import FeedError, read_feed, scan_versions
 from ingest.manifest import Source
 from ingest.model import StandardWriter, reference_from_occupation
-from kimdata.namespaces import DCTERMS, FOAF, KIM, SCHEMA, XSD, Iris, slugify
 from ingest.provenance import Pointer, Provenance
 from ingest.standard_page import status_slug
+from kimdata.namespaces import DCTERMS, FOAF, KIM, SCHEMA, XSD, Iris, slugify
 
 __all__ = ["FeedError", "FeedWriter", "latest_versions", "parse_feed"]
 

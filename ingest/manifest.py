@@ -9,7 +9,6 @@ from pathlib import Path
 
 from kimdata.paths import DEFAULT_MANIFEST
 
-
 KINDS = ("standard-page", "occupation-page", "curated-turtle", "feed-json")
 
 

@@ -10,6 +10,7 @@ import re
 
 from rdflib import Graph, Literal, URIRef
 
+from ingest.provenance import Locator, Provenance
 from kimdata.namespaces import (
     CEASN,
     DCTERMS,
@@ -24,7 +25,6 @@ from kimdata.namespaces import (
     Iris,
     slugify,
 )
-from ingest.provenance import Locator, Provenance
 
 STATUSES = ("proposal-in-development", "in-development", "approved-for-delivery", "retired", "withdrawn")
 CELL_STATES = ("listed", "empty", "missing")

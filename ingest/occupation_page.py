@@ -19,10 +19,10 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from ingest.manifest import Source
 from ingest.model import StandardWriter, reference_from_occupation
-from kimdata.namespaces import Iris
 from ingest.provenance import Provenance, Span
 from ingest.standard_page import status_slug
 from ingest.text import Line, ParseError, covering_span, lines_of
+from kimdata.namespaces import Iris
 
 LEVEL = re.compile(r"^\s*Level (\d+)\s*-\s*(.*?)\s*$")
 REFERENCE = re.compile(r"^\s*Reference:\s*(\S*)\s*$")

@@ -13,7 +13,7 @@ The graph written to is any *sink* with rdflib's ``add((s, p, o))``; a sink that
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rdflib import Graph, Literal, URIRef
 
@@ -92,7 +92,7 @@ class Provenance:
         g.add((activity, RDFS.label, Literal(f"Ingest of source {s.id} ({s.kind})", lang="en")))
         g.add((activity, PROV.used, doc))
         g.add((activity, KIM.parserVersion, Literal(PARSER_VERSION)))
-        g.add((activity, PROV.endedAtTime, Literal(datetime.now(timezone.utc).replace(microsecond=0))))
+        g.add((activity, PROV.endedAtTime, Literal(datetime.now(UTC).replace(microsecond=0))))
 
     def derived(self, entity: URIRef) -> None:
         """Record that ``entity`` is described by this source."""

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import re
 
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, XSD
 
 from ingest.manifest import Source
 from ingest.model import STATUSES, StandardWriter, reference_from_occupation
-from kimdata.namespaces import KIM, Iris, slugify
 from ingest.provenance import Provenance, Span
 from ingest.text import Line, ParseError, covering_span, lines_of
+from kimdata.namespaces import KIM, Iris, slugify
 
 TABLE_HEADER = re.compile(r"^Duty\s*\|\s*KSBs\s*\|?\s*$")
 TABLE_RULE = re.compile(r"^-+\s*\|\s*-+\s*\|?\s*$")
@@ -177,7 +177,7 @@ def _write_key_information(writer: StandardWriter, prov: Provenance, info: dict)
 
 def _read_duty_table(writer: StandardWriter, prov: Provenance, rows: list[Line]):
     """Duties with the codes their cells list; returns them and the lines after the table."""
-    duties = []
+    duties: list[tuple[URIRef, list[tuple[str, int]]]] = []
     i = 0
     while i < len(rows) and (row := DUTY_ROW.match(rows[i].text)):
         line = rows[i]

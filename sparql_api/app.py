@@ -20,8 +20,20 @@ from sparql_api.errors import KimError, handle_error
 from sparql_api.named_queries import load_queries
 from sparql_api.observability import Metrics, ObservabilityMiddleware
 from sparql_api.openapi import finish
-from sparql_api.routes import (collections, graph_store, health, metrics, pages, publish, resources, search, service,
-                               sparql, standards, validate)
+from sparql_api.routes import (
+    collections,
+    graph_store,
+    health,
+    metrics,
+    pages,
+    publish,
+    resources,
+    search,
+    service,
+    sparql,
+    standards,
+    validate,
+)
 from sparql_api.routes.queries_api import queries_router
 from sparql_api.services import open_services
 from sparql_api.settings import Settings

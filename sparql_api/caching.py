@@ -32,7 +32,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -61,7 +61,7 @@ def build_time(store_path: Path | None) -> float:
     if store_path is not None:
         resolved = Path(store_path).resolve()
         try:  # build_atomically names versions "%Y%m%dT%H%M%S-<hex>" in UTC
-            when = datetime.strptime(resolved.name[:15], "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc).timestamp()
+            when = datetime.strptime(resolved.name[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC).timestamp()
         except ValueError:
             try:
                 when = resolved.stat().st_mtime
@@ -105,7 +105,7 @@ def validators(stamp: DataStamp, media_type: str, *parts: str) -> dict[str, str]
     """ETag, Last-Modified and Cache-Control for an answer in ``media_type``."""
     return {
         "ETag": entity_tag(stamp, media_type, *parts),
-        "Last-Modified": format_datetime(datetime.fromtimestamp(stamp.last_modified(), timezone.utc), usegmt=True),
+        "Last-Modified": format_datetime(datetime.fromtimestamp(stamp.last_modified(), UTC), usegmt=True),
         "Cache-Control": CACHE_CONTROL,
     }
 
@@ -138,7 +138,7 @@ def not_modified_since(if_modified_since: str, modified: float) -> bool:
     if since is None:
         return False
     if since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
+        since = since.replace(tzinfo=UTC)
     return int(modified) <= since.timestamp()
 
 

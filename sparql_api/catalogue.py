@@ -45,7 +45,7 @@ def select_strings(store, query: str) -> list[dict[str, str | None]]:
     return [{name: None if row[name] is None else row[name].value for name in names} for row in solutions]
 
 
-def source_documents(store) -> list[dict[str, str]]:
+def source_documents(store) -> list[dict[str, str | None]]:
     """Every source document with its title, publisher, page, licence, rights and attribution."""
     return select_strings(store, SOURCES_QUERY)
 

@@ -15,8 +15,8 @@ from rdflib import Graph
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from kimdata.namespaces import KIM, OA, PREFIXES, Iris
 from conformance.reference import SEVERITY_ORDER, Report, load_shapes
+from kimdata.namespaces import KIM, OA, PREFIXES, Iris
 from sparql_api.errors import BadRequest, ResourceNotFound
 from store.embedded import Store
 

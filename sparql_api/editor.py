@@ -47,7 +47,7 @@ BLANK_TAB = KIM_PREFIXES + "\nSELECT ?standard ?title WHERE {\n  ?standard a kim
 class AssetFiles(StaticFiles):
     """The vendored assets, with headers that stop content sniffing and let browsers cache them for a day."""
 
-    def file_response(self, full_path: os.PathLike, stat_result: os.stat_result, scope: Scope,
+    def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope,
                       status_code: int = 200) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["X-Content-Type-Options"] = "nosniff"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import Request
@@ -135,7 +136,7 @@ ERRORS_BY_NAME: dict[str, type[KimError]] = {
 
 
 def problem_response(status: int, title: str, detail: str, instance: str, *,
-                     type_: str = "about:blank", headers: dict[str, str] | None = None) -> Response:
+                     type_: str = "about:blank", headers: Mapping[str, str] | None = None) -> Response:
     """An RFC 9457 problem document."""
     body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": instance}
     return Response(json.dumps(body, ensure_ascii=False).encode(), status_code=status,

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from store.sparql_text import sparql_term
 from kimdata.namespaces import DEFAULT_BASE, Iris
 from kimdata.paths import QUERIES_DIR
+from store.sparql_text import sparql_term
 
 # a URIRef, not rdflib.namespace.XSD: doctest collection probes module globals and XSD warns
 XSD_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#integer")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from typing import Any
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,7 +18,6 @@ from store.errors import DatasetTooLarge, QuerySyntaxError, StoreError, StoreLoc
 from store.merge import client_syntax_error, maintained, redirect
 from store.sparql_text import dataset_clauses, sparql_term
 from store.terms import RDF_FORMATS, solution_rows, to_oxigraph, to_rdflib
-
 
 MAX_MERGED_TRIPLES = 500_000
 """The most triples a query's several default graphs may hold together: they are merged per query."""
@@ -80,7 +80,7 @@ class Store:
             clauses = dataset_clauses(sparql)
             if clauses is not None and len(clauses.default) > 1:
                 default_graphs, named_graphs = clauses.default, clauses.named
-        target, kwargs = self._store, {}
+        target, kwargs = self._store, dict[str, Any]()
         if default_graphs is not None and len(set(default_graphs)) > 1:
             target = self._merged(default_graphs, named_graphs or ())
             kwargs["default_graph"] = ox.DefaultGraph()
@@ -117,7 +117,7 @@ class Store:
         total = 0
         for graph in graphs:
             query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {sparql_term(URIRef(graph))} {{ ?s ?p ?o }} }}"
-            total += int(next(iter(self._store.query(query)))["n"].value)
+            total += int(next(iter(self._store.query(query)))["n"].value)  # type: ignore[arg-type]
         return total
 
     def select(self, sparql: str, **kwargs) -> list[dict[str, Node]]:

@@ -14,7 +14,7 @@ Used by the SPARQL endpoint, the named queries and the remote store alike.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -91,7 +91,7 @@ def query_form(text_or_tokens: str | list[Token]) -> str | None:
     'CONSTRUCT'
     """
     if isinstance(text_or_tokens, str):  # stops at the form: the prologue is short, the query may not be
-        found = (Token(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text_or_tokens))
+        found: Iterator[Token] = (Token(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text_or_tokens))
     else:
         found = iter(text_or_tokens)
     for token in found:

@@ -10,7 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -46,7 +46,7 @@ def build_atomically(path: Path, fill: Callable[[Store], None]) -> Path:
     path = Path(path)
     versions = prepare_versions(path)
     previous = path.resolve() if path.is_symlink() else None
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     target = versions / f"{stamp}-{uuid.uuid4().hex[:8]}"
     try:
         store = Store(ox.Store(str(target)), target)

@@ -2,68 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from pathlib import Path
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 
 from sparql_api.named_queries import load_queries
+from tests.browser import dump_dom, html_element
 from tests.server import running_server
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"]
-
-
-def chromium() -> str:
-    """The Chromium binary, installed with apt-get when it is missing and we may; otherwise skip."""
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip(f"{CHROMIUM} is missing and this process cannot install it: "
-                    "run 'apt-get install -y chromium' as root to enable the browser tests")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "chromium"]
-    if subprocess.run(install, env=env, capture_output=True, timeout=900).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, timeout=600)
-        subprocess.run(install, env=env, capture_output=True, timeout=900)
-    if not Path(CHROMIUM).exists():
-        pytest.skip("apt-get could not install chromium (offline?); the browser tests need it")
-    return CHROMIUM
-
 
 @pytest.fixture(scope="module")
-def browser() -> str:
-    return chromium()
-
-
-@pytest.fixture(scope="module")
-def server(built_store_path, tmp_path_factory) -> str:
+def server(built_store_path, tmp_path_factory) -> Iterator[str]:
     """``kimgraph serve`` over the built store on 127.0.0.1; its base URL."""
     with running_server(built_store_path, tmp_path_factory.mktemp("uvicorn") / "server.log") as url:
         yield url
-
-
-def dump_dom(browser: str, url: str, tmp_path: Path, expect: str) -> str:
-    """The DOM once the page has settled; retried with more virtual time when ``expect`` is not there yet."""
-    dom = ""
-    for attempt, budget in enumerate((10_000, 30_000, 60_000)):
-        profile = tmp_path / f"profile-{attempt}"  # a fresh profile: no tabs kept from an earlier run
-        result = subprocess.run(
-            [browser, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget}", "--dump-dom", url],
-            capture_output=True, text=True, timeout=180)
-        dom = result.stdout
-        if expect in dom:
-            break
-    return dom
-
-
-def html_element(dom: str) -> str:
-    start = dom.find("<html")
-    return dom[start:dom.find(">", start) + 1]
 
 
 def test_editor_runs_a_named_query_and_shows_the_results(browser, server, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pyoxigraph as ox
+import pytest
 from rdflib import Dataset, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import PROV, RDF
@@ -32,7 +33,8 @@ def test_the_default_graph_is_the_merge_of_the_named_graphs(built_store):
     quads = built_store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert int(merged[0]["n"]) == int(distinct[0]["n"]) == built_store.triple_count()
     assert int(quads[0]["n"]) > int(merged[0]["n"])  # some triples are stated by several sources
-    orphans = built_store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }")
+    orphans = built_store.select("SELECT (COUNT(*) AS ?n) "
+                                 "WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }")
     assert int(orphans[0]["n"]) == 0
 
 
@@ -69,7 +71,8 @@ def test_the_ministry_of_defence_is_one_node_in_two_sources(built_store, iris):
     mod = iris.org("ministry-of-defence")
     graphs = {
         row["g"] for row in built_store.select(
-            "SELECT DISTINCT ?g ?mod WHERE { GRAPH ?g { ?mod ?p ?o } }", substitutions={"mod": mod}, union_default=False)
+            "SELECT DISTINCT ?g ?mod WHERE { GRAPH ?g { ?mod ?p ?o } }", substitutions={"mod": mod},
+            union_default=False)
     }
     assert URIRef(iris.source_graph("90e2aad157d3105b")) in graphs
     assert len(graphs) >= 2
@@ -91,6 +94,7 @@ def test_export_and_reimport_give_an_isomorphic_dataset(built_store_path, tmp_pa
     assert len(reimported) == int(quads[0]["n"])  # the named graphs; the default graph is their merge
 
 
+@pytest.mark.slow
 def test_a_malformed_source_fails_cleanly_and_keeps_the_previous_store(tmp_path, capsys):
     store_path = tmp_path / "store"
     assert kimgraph(["build", "--store", str(store_path), "--quiet"]) == 0
@@ -121,6 +125,7 @@ def test_a_changed_source_is_refused_by_its_checksum(tmp_path, capsys):
     assert not (tmp_path / "store").exists()
 
 
+@pytest.mark.slow
 def test_a_rebuild_replaces_the_store_atomically(tmp_path):
     store_path = tmp_path / "store"
     assert kimgraph(["build", "--store", str(store_path), "--quiet"]) == 0

@@ -1,11 +1,11 @@
 """sparql_api.caching: validators from the build and data version, the 304 decisions, and HEAD.
 
-The HTTP tests use the server of tests/test_resources.py (one per session).
+The HTTP tests use ``resources_server``, the server of tests/test_resources.py.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
@@ -15,17 +15,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sparql_api.caching import (
-    CACHE_CONTROL, BodyCache, DataStamp, conditional, entity_tag, etag_matches, not_modified_since,
+    CACHE_CONTROL,
+    BodyCache,
+    DataStamp,
+    conditional,
+    entity_tag,
+    etag_matches,
+    not_modified_since,
 )
 from sparql_api.errors import ResourceNotFound
 from sparql_api.workers import DataVersion
-from tests.server import TOKEN
-from tests.test_resources import GRAPH, ID, RESOURCES, server, store_path  # noqa: F401 (fixtures)
+from tests.helpers import ID, RESOURCES
+from tests.server import RESOURCES_GRAPH, TOKEN
 
 
 @pytest.fixture(scope="module")
-def client(server):
-    with httpx.Client(base_url=server, timeout=30) as c:
+def client(resources_server):
+    with httpx.Client(base_url=resources_server, timeout=30) as c:
         yield c
 
 
@@ -72,9 +78,9 @@ def test_in_memory_store_gets_one_token_per_app():
 
 def test_last_modified_is_the_build_time_then_moves_with_writes(built):
     stamp = stamp_of(built)
-    assert stamp.last_modified() == datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
+    assert stamp.last_modified() == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
     stamp.version.bump()
-    assert stamp.last_modified() > datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
+    assert stamp.last_modified() > datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
 
 
 def test_etag_depends_on_media_type_version_and_parts(built):
@@ -96,7 +102,7 @@ def test_if_none_match_uses_weak_comparison(header, matches):
 
 
 def test_if_modified_since_compares_whole_seconds():
-    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     header = format_datetime(when, usegmt=True)
     assert not_modified_since(header, when.timestamp())
     assert not not_modified_since(header, when.timestamp() + 1)
@@ -128,7 +134,7 @@ def test_conditional_304_on_etag_without_calling_the_factory(built):
 
 def test_conditional_304_on_if_modified_since_only_for_existing_resources(built):
     stamp = stamp_of(built)
-    since = {"If-Modified-Since": format_datetime(datetime(2030, 1, 1, tzinfo=timezone.utc), usegmt=True)}
+    since = {"If-Modified-Since": format_datetime(datetime(2030, 1, 1, tzinfo=UTC), usegmt=True)}
     assert conditional(request_for(since), stamp, "text/turtle", ok).status_code == 304
 
     def missing() -> Response:
@@ -141,15 +147,6 @@ def test_conditional_304_on_if_modified_since_only_for_existing_resources(built)
 def test_conditional_leaves_errors_alone(built):
     response = conditional(request_for(), stamp_of(built), "text/turtle", lambda: Response(b"", status_code=500))
     assert response.status_code == 500 and "etag" not in response.headers
-
-
-def test_doctests_pass():
-    import doctest
-
-    from sparql_api import caching, compact, html, linked_data, resource_view
-    for module in (caching, compact, html, linked_data, resource_view):
-        failures, _ = doctest.testmod(module)
-        assert failures == 0, module.__name__
 
 
 # ------------------------------------------------------------------ over HTTP: /id/... and /context.jsonld
@@ -172,7 +169,7 @@ def test_if_modified_since_is_304_when_not_older(client):
     first = client.get(url)
     modified = first.headers["last-modified"]
     assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
-    old = format_datetime(datetime(2000, 1, 1, tzinfo=timezone.utc), usegmt=True)
+    old = format_datetime(datetime(2000, 1, 1, tzinfo=UTC), usegmt=True)
     assert client.get(url, headers={"If-Modified-Since": old}).status_code == 200
     assert client.get(url, headers={"If-Modified-Since": "not a date"}).status_code == 200
     # If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2)
@@ -180,7 +177,7 @@ def test_if_modified_since_is_304_when_not_older(client):
 
 
 def test_unknown_iri_stays_404_with_if_modified_since(client):
-    future = format_datetime(datetime(2999, 1, 1, tzinfo=timezone.utc), usegmt=True)
+    future = format_datetime(datetime(2999, 1, 1, tzinfo=UTC), usegmt=True)
     assert client.get("/id/standard/ST0000", headers={"If-Modified-Since": future}).status_code == 404
 
 
@@ -210,7 +207,7 @@ def test_a_write_changes_the_validators(client):
     path = "scheme/kim-role/archivist"
     url = "/id/" + path
     before = client.get(url)
-    update = (f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{ID}{path}> '
+    update = (f'INSERT DATA {{ GRAPH <{RESOURCES_GRAPH}> {{ <{ID}{path}> '
               f'<http://www.w3.org/2004/02/skos/core#altLabel> "Library professional"@en }} }}')
     written = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {TOKEN}"})
     assert written.status_code in (200, 204), written.text

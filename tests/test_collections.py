@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -13,24 +12,10 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from kimdata.paths import CONTEXT_PATH
-from tests.server import READ_ENV, _shared, copy_store, running_server
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 ID = "https://w3id.org/uk-kim/id/"
 KSB_COUNTS = {"K": 27, "S": 27, "B": 6}
-
-@pytest.fixture(scope="session")
-def api_server(request, built_store_path, tmp_path_factory) -> str:
-    """A read-only ``kimgraph serve`` over a copy of the built store (shared)."""
-
-    @contextmanager
-    def start() -> Iterator[str]:
-        base = tmp_path_factory.mktemp("api")
-        store = copy_store(built_store_path, base / "store")
-        with running_server(store, base / "server.log", **READ_ENV) as url:
-            yield url
-
-    return _shared(request, "api_server", start)
 
 
 @pytest.fixture(scope="module")
@@ -194,37 +179,6 @@ def test_head_answers_like_get_without_a_body(http):
     head = http.head("/standards/ST1337/duties")
     assert head.status_code == 200 and head.content == b""
     assert head.headers["content-type"] == get.headers["content-type"]
-
-
-@pytest.mark.parametrize("params", [{"page": "0"}, {"page": "x"}, {"pageSize": "0"}, {"pageSize": "501"},
-                                    {"pageSize": "-1"}, {"type": "Q"}, {"colour": "blue"},
-                                    {"format": "yaml"}])
-def test_bad_parameters_are_400_problems(http, params):
-    response = http.get("/standards/ST1337/ksbs", params=params)
-    assert response.status_code == 400
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["status"] == 400
-
-
-def test_repeated_parameter_is_400(http):
-    assert http.get("/standards?page=1&page=2").status_code == 400
-
-
-def test_unknown_organisation_type_is_400(http):
-    response = http.get("/organisations", params={"type": "secret-society"})
-    assert response.status_code == 400 and "secret-society" in response.json()["detail"]
-
-
-@pytest.mark.parametrize("path", ["/standards/ST9999/duties", "/standards/ST9999/ksbs",
-                                  "/standards/ST1337/duties?page=2", "/standards/%22%7D%20DROP/ksbs"])
-def test_missing_standard_or_page_is_404(http, path):
-    response = http.get(path)
-    assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
-
-
-def test_unacceptable_media_type_is_406(http):
-    response = http.get("/disciplines", headers={"Accept": "image/png"})
-    assert response.status_code == 406 and response.headers["content-type"] == "application/problem+json"
 
 
 def test_openapi_describes_the_collections(http):

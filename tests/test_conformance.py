@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.reference import check
 from ingest.build import source_graphs, validation_input, vocabulary_graphs
 from ingest.manifest import load_manifest
-from conformance.reference import check
+
+pytestmark = pytest.mark.slow  # each test runs pyshacl over the sources
 
 PARSED = {"57c36d939ff65b92", "90e2aad157d3105b"}
 UNMAPPED_KSBS = {"S1", "S2", "S5", "S6", "S8", "S9", "S10", "S15", "S19", "S25", "S27",

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import doctest
-
 import pytest
 
-from sparql_api import conneg, formats, request_input, workers
-from sparql_api.routes import sparql as sparql_routes
+from sparql_api import conneg, formats
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, NotAcceptable
 
 RESULTS = formats.RESULT_OFFERS
 GRAPHS = formats.GRAPH_OFFERS
-
-
-@pytest.mark.parametrize("module", [conneg, formats, request_input, sparql_routes, workers])
-def test_doctests_pass(module):
-    failures, _ = doctest.testmod(module)
-    assert failures == 0
 
 
 @pytest.mark.parametrize(("accept", "offers", "expected"), [

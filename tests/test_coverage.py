@@ -11,7 +11,6 @@ import pytest
 from rdflib import Graph, Namespace
 
 from store.embedded import Store
-from tests.test_pages import pages_server  # noqa: F401  (the shared server fixture)
 
 # rdflib's own JSON-LD and N-Quads parsers use its deprecated ConjunctiveGraph internally.
 pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated:DeprecationWarning")
@@ -25,7 +24,7 @@ UNMAPPED_BEHAVIOURS = ["B1", "B2", "B3", "B4", "B5", "B6"]
 
 
 @pytest.fixture(scope="module")
-def client(pages_server):  # noqa: F811
+def client(pages_server):
     with httpx.Client(base_url=pages_server, timeout=30) as http:
         yield http
 

@@ -8,14 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from rdflib import BNode, Graph, Literal, URIRef
 import rdflib.namespace as rns
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
 from ingest.curated import CuratedDataError, parse_concepts, parse_curated
 from ingest.manifest import Source, load_manifest
-from kimdata.paths import CURATED_DIR, ONTOLOGY_DIR
 from kimdata.namespaces import FOAF, KIM, OA, ORG, SCHEMA, Iris, slugify
+from kimdata.paths import CURATED_DIR, ONTOLOGY_DIR
 
 ABOUT, PROFILE, KEYINFO = "08ea021e16e92f40", "73081f443c3f820b", "2671f4ff48c7fd80"
 CURATED = CURATED_DIR
@@ -93,7 +93,8 @@ def test_core_and_allied_roles(graphs, iris):
     core = set(g.objects(profession, KIM.coreRole))
     allied = set(g.objects(profession, KIM.alliedRole))
     assert len(core) == 6 and len(allied) == 4 and not core & allied
-    assert {str(r).rsplit("/", 1)[1] for r in allied} == {"archivist", "historian", "information-risk-manager", "data-scientist"}
+    assert {str(r).rsplit("/", 1)[1] for r in allied} == {"archivist", "historian", "information-risk-manager",
+                                                            "data-scientist"}
     assert set(g.objects(iris.concept("kim-role", "core"), SKOS.member)) == core
     assert set(g.objects(iris.concept("kim-role", "allied"), SKOS.member)) == allied
     assert all((r, SKOS.inScheme, iris.concept("kim-role")) in g for r in core | allied)
@@ -125,7 +126,8 @@ def test_adro_labels_on_one_node(union, graphs, iris):
     adro = iris.org("adro")
     names = labels(union, adro) | labels(union, adro, SKOS.altLabel)
     assert "Association of Departmental Records Officers" in labels(graphs[PROFILE], adro, SKOS.altLabel)
-    assert {"Association of Departmental Record Officers", "The Association of Departmental Record Officers (ADRO)"} <= names
+    assert {"Association of Departmental Record Officers",
+            "The Association of Departmental Record Officers (ADRO)"} <= names
     assert (adro, ORG.linkedTo, iris.org("the-national-archives")) in union
 
 
@@ -199,10 +201,11 @@ def test_action_verbs(concepts, iris):
     verbs = {str(concepts.value(c, SKOS.prefLabel)): c for c in concepts.subjects(SKOS.inScheme, scheme)}
     required = ("Design Analyse Implement Develop Create Manage Plan Assess Curate Lead Cultivate Contribute Keep "
                 "Promote Search Identify Write Assist Select Use Apply Collaborate Communicate Influence Coach Present "
-                "Generate Evaluate Maintain Support Monitor Review Deliver Ensure Provide Prepare Produce Record Report "
-                "Organise Classify Catalogue Preserve Advise Negotiate Mentor Train Test Build Operate Install Inspect "
-                "Calculate Interpret Handle Check Comply Follow Resolve Respond Research Undertake Conduct Facilitate "
-                "Coordinate Supervise Measure Document Prioritise Adapt Demonstrate Explain Recognise").split()
+                "Generate Evaluate Maintain Support Monitor Review Deliver Ensure Provide Prepare Produce Record "
+                "Report Organise Classify Catalogue Preserve Advise Negotiate Mentor Train Test Build Operate Install "
+                "Inspect Calculate Interpret Handle Check Comply Follow Resolve Respond Research Undertake Conduct "
+                "Facilitate Coordinate Supervise Measure Document Prioritise Adapt Demonstrate Explain "
+                "Recognise").split()
     assert set(required) <= set(verbs) and 100 <= len(verbs) <= 140
     for label, c in verbs.items():
         assert {KIM.ActionVerb, SKOS.Concept} <= set(concepts.objects(c, RDF.type))
@@ -216,7 +219,8 @@ def test_reference_schemes(concepts, iris):
     for scheme, n in expected.items():
         assert (iris.concept(scheme), RDF.type, SKOS.ConceptScheme) in concepts
         assert len(set(concepts.objects(iris.concept(scheme), SKOS.hasTopConcept))) == n
-    notations = {str(concepts.value(iris.concept("ksb-type", t), SKOS.notation)) for t in ("knowledge", "skill", "behaviour")}
+    notations = {str(concepts.value(iris.concept("ksb-type", t), SKOS.notation))
+                 for t in ("knowledge", "skill", "behaviour")}
     assert notations == {"K", "S", "B"}
     assert not list(concepts.subjects(PROV.wasDerivedFrom, None))
 
@@ -250,7 +254,7 @@ def test_one_preflabel_per_language_and_every_resource_labelled(union, iris):
 
 def test_only_known_vocabulary(union):
     ontology = Graph().parse(ONTOLOGY_DIR / "kim.ttl")
-    for s, p, o in union:
+    for _, p, o in union:
         assert str(p).startswith(ALLOWED_NAMESPACES), p
         if str(p).startswith(str(KIM)):
             assert (p, None, None) in ontology, p
@@ -316,7 +320,8 @@ def test_evidence_without_vendored_text_raises(tmp_path):
 
 
 def test_syntax_error_names_the_line(tmp_path):
-    source = write_source(tmp_path, PREFIXES + "<org/a> a org:Organization .\n<org/b> a org:Organization ;\n  org:linkedTo .\n")
+    source = write_source(tmp_path, PREFIXES + "<org/a> a org:Organization .\n"
+                                               "<org/b> a org:Organization ;\n  org:linkedTo .\n")
     with pytest.raises(CuratedDataError, match=r"bad\.ttl:6: Turtle syntax error"):
         parse_curated(source, Iris())
 
@@ -325,11 +330,13 @@ def test_base_directive_and_absolute_own_iris_rejected(tmp_path):
     with pytest.raises(CuratedDataError, match="base directive"):
         parse_curated(write_source(tmp_path, "@base <https://example.org/> .\n" + PREFIXES), Iris())
     with pytest.raises(CuratedDataError, match="relative IRI"):
-        parse_curated(write_source(tmp_path, PREFIXES + "<https://w3id.org/uk-kim/id/org/x> a org:Organization .\n"), Iris())
+        source = write_source(tmp_path, PREFIXES + "<https://w3id.org/uk-kim/id/org/x> a org:Organization .\n")
+        parse_curated(source, Iris())
 
 
 def test_first_occurrence_of_a_repeated_quote(tmp_path, sources):
-    source = write_source(tmp_path, PREFIXES + '<org/x> a org:Organization ; kim:evidence [ oa:exact "gkimhop@communities.gov.uk" ] .\n',
+    source = write_source(tmp_path, PREFIXES + '<org/x> a org:Organization ; '
+                                               'kim:evidence [ oa:exact "gkimhop@communities.gov.uk" ] .\n',
                           sources[ABOUT].text)
     g = parse_curated(source, Iris())
     start = sources[ABOUT].read_document().find("gkimhop@communities.gov.uk")

@@ -4,93 +4,32 @@ credentials, errors without internals, and HTML pages under a strict Content-Sec
 from __future__ import annotations
 
 import base64
-import os
 import re
-import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.server import (AUTH, READ_ENV, SERVER_PIDS, _shared, copy_store, protocol_store, read_server,  # noqa: F401
-                          running_server)
+from tests.browser import dump_dom, html_element
+from tests.helpers import ROOT
+from tests.server import AUTH, SECRET, kill_query_workers, wait_until_ready
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "exposure-secret-4d71c0"
 WRONG = "exposure-wrong-93be11"
 UPDATE = "application/sparql-update"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 BASE = "https://w3id.org/uk-kim/"
 
 
-@pytest.fixture(scope="session")
-def guarded_server(request, built_store_path, tmp_path_factory) -> tuple[str, Path]:
-    """A writable server like ``write_server``, with a token and a log file of its own: (base URL, log).
-
-    The modules that need to read a writable server's log or kill its query workers share it.
-    """
-
-    @contextmanager
-    def start() -> Iterator[tuple[str, Path]]:
-        base = tmp_path_factory.mktemp("guarded")
-        store = copy_store(built_store_path, base / "store")
-        log = base / "server.log"
-        with running_server(store, log, KIM_WRITE_TOKEN=SECRET, **READ_ENV) as url:
-            yield url, log
-
-    return _shared(request, "guarded_server", start)
-
-
 def ask(url: str, query: str) -> bool:
-    response = httpx.get(url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    response = httpx.get(url + "/sparql", params={"query": query},
+                         headers={"Accept": "application/sparql-results+json"})
     assert response.status_code == 200, response.text
     return response.json()["boolean"]
 
 
 def graph_exists(url: str, graph: str) -> bool:
     return ask(url, f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-
-
-def query_workers(url: str) -> set[int]:
-    """A running server's query worker processes: children it spawned, or children of its forkserver."""
-    parents, commands = {}, {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            commands[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-
-    def children(pid: int) -> set[int]:
-        return {child for child, parent in parents.items() if parent == pid}
-
-    found = set()
-    for child in children(SERVER_PIDS[url]):
-        if b"spawn_main" in commands[child]:
-            found.add(child)
-        elif b"forkserver" in commands[child]:
-            found |= children(child)
-    return found
-
-
-def kill_query_workers(url: str) -> None:
-    """SIGKILL every query worker of a running server."""
-    pids = query_workers(url)
-    assert pids, "the server has no query worker processes"
-    for pid in pids:
-        os.kill(pid, signal.SIGKILL)
-
-
-def wait_until_ready(url: str, limit: float = 60) -> None:
-    """Send queries until dead workers are replaced and ``/health/ready`` answers 200."""
-    deadline = time.monotonic() + limit
-    while httpx.get(url + "/health/ready").status_code != 200 and time.monotonic() < deadline:
-        httpx.get(url + "/sparql", params={"query": "ASK {}"})
-        time.sleep(0.2)
-    assert httpx.get(url + "/health/ready").status_code == 200
 
 
 # ------------------------------------------------------------------ writes need the bearer token
@@ -229,7 +168,8 @@ ERRORS = {
     "404 unknown resource": (404, "GET", "/id/standard/ST0000", {}),
     "404 path escape": (404, "GET", "/id/../../etc/passwd", {}),
     "400 bad sparql": (400, "GET", "/sparql", {"params": {"query": "SELEC * WHERE"}}),
-    "400 bad turtle": (400, "POST", "/validate", {"content": b"@prefix : <x", "headers": {"Content-Type": "text/turtle"}}),
+    "400 bad turtle": (400, "POST", "/validate",
+                       {"content": b"@prefix : <x", "headers": {"Content-Type": "text/turtle"}}),
     "405": (405, "PATCH", "/sparql", {}),
     "406": (406, "GET", "/id/standard/ST1337", {"headers": {"Accept": "image/png"}}),
     "413": (413, "POST", "/sparql", {"content": b"#" * 300_000,
@@ -306,10 +246,8 @@ def test_fastapi_cdn_pages_are_not_served(read_server):
         assert response.status_code == 200 and response.headers["x-content-type-options"] == "nosniff", asset
 
 
-def test_docs_page_renders_under_its_policy(read_server, tmp_path):
-    from tests.test_browser import chromium, dump_dom, html_element
-
-    dom = dump_dom(chromium(), read_server + "/docs", tmp_path, 'data-kim-ready="true"')
+def test_docs_page_renders_under_its_policy(browser, read_server, tmp_path):
+    dom = dump_dom(browser, read_server + "/docs", tmp_path, 'data-kim-ready="true"')
     root = html_element(dom)
     assert 'data-kim-ready="true"' in root and "data-csp-violations" not in root, root
     assert 'data-path="/health/ready"' in dom and 'data-path="/id/{path}"' in dom

@@ -10,11 +10,11 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from ingest.build import source_graphs, validation_input, vocabulary_graphs
 from conformance.fast import check_graph, check_store, compile_shapes, relabel_blank_nodes
+from conformance.reference import Report, ShapesError, check, load_shapes
+from ingest.build import source_graphs, validation_input, vocabulary_graphs
 from ingest.manifest import load_manifest
 from kimdata.namespaces import SH
-from conformance.reference import Report, ShapesError, check, load_shapes
 from kimgraph.cli import main as kimgraph
 from store.embedded import Store
 
@@ -70,11 +70,13 @@ def graphs(iris):
     return vocabulary_graphs(iris) + source_graphs(load_manifest(), iris)
 
 
+@pytest.mark.slow
 def test_parsed_pages_alone(graphs, shapes):
     data = validation_input([g for g in graphs if not g.is_data or str(g.iri).rsplit("/", 1)[1] in PARSED])
     assert_same(check(data, shapes), check_graph(data, shapes))
 
 
+@pytest.mark.slow
 def test_all_sources(graphs, shapes):
     data = validation_input(graphs)
     reference, fast = check(data, shapes), check_graph(data, shapes)
@@ -82,6 +84,7 @@ def test_all_sources(graphs, shapes):
     assert {f.rule for f in fast.findings} >= {"R06", "R07", "R13", "R16", "W06", "W08", "W09"}
 
 
+@pytest.mark.slow
 def test_built_store_in_place(built_store: Store, iris):
     """check_store on the stored source graphs and concepts equals pyshacl on an rdflib copy of them."""
     graphs = [g for g in built_store.named_graphs() if g.startswith(str(iris.graph("source/")))]
@@ -107,7 +110,8 @@ def corpus_store(tmp_path_factory) -> Path:
     # Defects the feed cannot carry: a lost title, a mapping to nothing, a mapping into another standard.
     store.update("""
         PREFIX kim: <https://w3id.org/uk-kim/def#> PREFIX dcterms: <http://purl.org/dc/terms/>
-        DELETE { GRAPH ?g { ?s dcterms:title ?t } } WHERE { GRAPH ?g { ?s dcterms:title ?t } FILTER(STRENDS(STR(?s), "/ST0002")) } ;
+        DELETE { GRAPH ?g { ?s dcterms:title ?t } }
+        WHERE { GRAPH ?g { ?s dcterms:title ?t } FILTER(STRENDS(STR(?s), "/ST0002")) } ;
         INSERT { GRAPH ?g { ?d kim:mapsToSkill <https://w3id.org/uk-kim/id/standard/ST0002/ksb/S99> ;
                                 kim:mapsToKnowledge ?k } }
         WHERE { GRAPH ?g { ?d kim:dutyOf ?s . ?k a kim:Knowledge ; <https://purl.org/ctdlasn/terms/isPartOf> ?other }
@@ -117,6 +121,7 @@ def corpus_store(tmp_path_factory) -> Path:
     return folder / "store"
 
 
+@pytest.mark.slow
 def test_generated_corpus(corpus_store: Path, iris):
     store = Store.open(corpus_store, read_only=True)
     graphs = [g for g in store.named_graphs() if g.startswith(str(iris.graph("source/")))]
@@ -137,6 +142,7 @@ def run_validate(store: Path, *options: str, capsys) -> tuple[int, str]:
     return status, capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_cli_engines_print_the_same_reports(built_store_path: Path, capsys):
     status_r, turtle_r = run_validate(built_store_path, "--engine", "reference", "--format", "turtle", capsys=capsys)
     status_f, turtle_f = run_validate(built_store_path, "--engine", "fast", "--format", "turtle", capsys=capsys)
@@ -243,7 +249,8 @@ FEATURE_DATA = """
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 ex:a a ex:Person ; ex:score 41 ; ex:name "Alice" , "al"@en ; ex:age 30 , "three" ; ex:knows ex:b , ex:c , _:anon ;
     ex:homepage <urn:ex:alice> ; ex:tag "x"@en , 5 ; ex:born "2020-01-01"^^xsd:date .
-ex:b a ex:Person ; ex:score 3 , 7 ; ex:name "b" , "Bobby Tables"; ex:age 200 , 1 ; ex:knows ex:a ; ex:homepage "http://bob" ;
+ex:b a ex:Person ; ex:score 3 , 7 ; ex:name "b" , "Bobby Tables"; ex:age 200 , 1 ; ex:knows ex:a ;
+    ex:homepage "http://bob" ;
     ex:tag "x" ; ex:born "not a date"^^xsd:date .
 ex:c a ex:Robot , ex:Person ; ex:score 99 ; ex:age 45 , 2.5 ; ex:knows ex:d ; ex:serial "r1" .
 ex:d a ex:Robot ; ex:name "Dee"@en .

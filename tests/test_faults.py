@@ -28,7 +28,8 @@ from kimgraph.cli import main as kimgraph_main
 from store.connect import open_for_service
 from store.embedded import Store
 from store.errors import StoreLocked
-from tests.server import AUTH, ROOT, SERVER_PIDS, TOKEN, copy_store, running_server
+from tests.helpers import ROOT
+from tests.server import AUTH, SERVER_PIDS, TOKEN, copy_store, running_server
 
 KIMGRAPH = [sys.executable, "-m", "kimgraph.cli"]
 CORPUS = [sys.executable, str(ROOT / "bench" / "corpus.py")]
@@ -146,6 +147,7 @@ def after_killed_build(killed_build, tmp_path) -> tuple[Path, list[str]]:
     return tmp_path / "copy" / "store", leftovers
 
 
+@pytest.mark.slow
 def test_killed_build_leaves_the_previous_store_whole(after_killed_build, baseline):
     store, leftovers = after_killed_build
     assert leftovers, "the killed build left no partial version: it was not killed half-way"
@@ -155,6 +157,7 @@ def test_killed_build_leaves_the_previous_store_whole(after_killed_build, baseli
     assert validation(store) == expected_report
 
 
+@pytest.mark.slow
 def test_build_after_a_killed_build_removes_its_leftovers(after_killed_build, tmp_path):
     store, leftovers = after_killed_build
     feed = tmp_path / "small.json"
@@ -240,6 +243,7 @@ def counts(url: str) -> tuple[int, int]:
     return int(row.get("old", {"value": 0})["value"]), int(row.get("new", {"value": 0})["value"])
 
 
+@pytest.mark.slow
 def test_server_killed_during_an_update_keeps_the_old_or_the_new_graph(big_store, tmp_path, baseline):
     update = (f"DELETE {{ GRAPH <{BIG}> {{ ?s <{OLD}> ?o }} }} INSERT {{ GRAPH <{BIG}> {{ ?s <{NEW}> ?o }} }} "
               f"WHERE {{ GRAPH <{BIG}> {{ ?s <{OLD}> ?o }} }}")
@@ -251,6 +255,7 @@ def test_server_killed_during_an_update_keeps_the_old_or_the_new_graph(big_store
     assert validation(big_store) == baseline[1]
 
 
+@pytest.mark.slow
 def test_server_killed_during_a_graph_put_keeps_the_old_or_the_new_graph(big_store, tmp_path, baseline):
     body = ntriples(NEW_TRIPLES, NEW)
     with running_server(big_store, tmp_path / "killed.log", **WRITE_ENV) as url:
@@ -296,12 +301,14 @@ def test_a_store_that_cannot_be_created_fails_clearly(tmp_path, command):
     assert not (tmp_path / "a-file").is_dir()
 
 
+@pytest.mark.slow
 def test_serve_a_directory_that_is_no_store_fails_clearly(tmp_path):
     (tmp_path / "empty").mkdir()
     result = kimgraph("serve", "--store", str(tmp_path / "empty"), "--port", "9", timeout=60)
     assert_one_clear_line(result, "serve", f"{tmp_path / 'empty'} is not an Oxigraph store", "kimgraph build")
 
 
+@pytest.mark.slow
 def test_serve_a_locked_store_requiring_writes_fails_clearly(built_store_path, tmp_path):
     store = copy_store(built_store_path, tmp_path / "store")
     with held_open(store):
@@ -311,6 +318,7 @@ def test_serve_a_locked_store_requiring_writes_fails_clearly(built_store_path, t
                           "stop that process")
 
 
+@pytest.mark.slow
 def test_locked_store_is_served_read_only_and_refuses_writes(built_store_path, tmp_path):
     store = copy_store(built_store_path, tmp_path / "store")
     log = tmp_path / "server.log"

@@ -9,17 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
+import rdflib.namespace as rns
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-import rdflib.namespace as rns
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 from ingest.build import SourceError, parse_source, vocabulary_graphs
 from ingest.feed import parse_feed
 from ingest.manifest import Source
-from kimdata.namespaces import CEASN, FOAF, KIM, KSB_MAPPING, OA, SCHEMA, Iris
 from ingest.provenance import JSON_POINTER
 from ingest.stream_build import load_vocabulary
+from kimdata.namespaces import CEASN, FOAF, KIM, KSB_MAPPING, OA, SCHEMA, Iris
 from kimgraph.cli import main as kimgraph
 from store.embedded import Store
 
@@ -107,7 +107,8 @@ def test_every_field_lands_on_its_property(standard, iris):
         KIM.epaPeriod: {Literal("P4M", datatype=rns.XSD.duration)},
         KIM.epaPeriodMonths: {Literal(4, datatype=rns.XSD.integer)},
         KIM.overviewOfRole: {en("Managing an organisation's records and information through their life.")},
-        KIM.typicalJobTitle: {en("Records officer"), en("Information officer"), en("Records and information assistant")},
+        KIM.typicalJobTitle: {en("Records officer"), en("Information officer"),
+                              en("Records and information assistant")},
         SCHEMA.keywords: {en("records"), en("archives"), en("information governance")},
         FOAF.page: {URIRef("https://skillsengland.education.gov.uk/apprenticeships/st0999-v1-2")},
         KIM.occupation: {iris.occupation("OCC0999")},
@@ -269,6 +270,7 @@ def test_files_with_an_explicit_manifest_add_its_sources(tmp_path, capsysbinary)
     assert count(store_path, capsysbinary, "?s a kim:OccupationalStandard") == 2  # ST1337 and ST0999
 
 
+@pytest.mark.slow
 def test_streaming_memory_does_not_grow_with_the_input(tmp_path):
     script = (
         "import sys; from kimgraph.cli import main;"

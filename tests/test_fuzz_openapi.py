@@ -8,7 +8,6 @@ write token, so no write may succeed: writes must be refused as documented (403 
 
 from __future__ import annotations
 
-import doctest
 import json
 from collections.abc import Iterator
 
@@ -19,10 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
-from sparql_api import openapi
 from sparql_api.app import create_app
 from sparql_api.settings import Settings
 from tests.server import READ_ENV, copy_store, running_server
@@ -31,6 +32,8 @@ MAX_EXAMPLES = 15
 # The suite's small request limits, with time enough for any query on a loaded machine: a 503 for a
 # query that overran would say nothing about the service.
 FUZZ_ENV = {**READ_ENV, "KIM_QUERY_TIMEOUT": "20"}
+
+pytestmark = pytest.mark.slow  # a server of its own and about 15 generated requests per operation
 
 
 def no_write_applied(ctx, response, case) -> None:
@@ -94,11 +97,6 @@ def test_a_json_ld_upload_rdf_cannot_take_is_a_400_problem(fuzz_server, body):
                           timeout=30)
     assert response.status_code == 400, response.text
     assert response.headers["content-type"] == "application/problem+json"
-
-
-def test_openapi_doctests_pass():
-    failures, _ = doctest.testmod(openapi)
-    assert failures == 0
 
 
 @pytest.mark.parametrize("label", OPERATIONS)

@@ -7,8 +7,9 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from tests.server import (AUTH, PROTOCOL_DATA, empty_write_server, load_manifest_cases,  # noqa: F401
-                          protocol_store, rdf_format_of, read_server, run_protocol_case, write_server)
+from tests.helpers import rdf_format_of
+from tests.server import AUTH
+from tests.w3c_protocol import PROTOCOL_DATA, load_manifest_cases, run_protocol_case
 
 GSP = PROTOCOL_DATA / "graph-store-protocol"
 CASES = [case for name in ("manifest-indirect.ttl", "manifest-direct.ttl") if (GSP / name).exists()

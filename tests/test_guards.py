@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server import AUTH, protocol_store, read_server, worker_pids, write_server  # noqa: F401
+from tests.server import AUTH, worker_pids
 
 # A cartesian product of the store with itself, three times: about 2e11 solutions to count, one row out.
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

@@ -20,8 +20,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
-from tests.server import (AUTH, READ_ENV, TOKEN, copy_store, protocol_store, read_server,  # noqa: F401
-                          running_server, worker_pids, write_server)
+from tests.server import AUTH, READ_ENV, TOKEN, copy_store, running_server, worker_pids
 
 GRAPH = "urn:test:hostile"
 SEED = (b'<urn:test:hostile:s> <urn:test:hostile:p> "seed" .\n'
@@ -167,7 +166,8 @@ PAYLOADS = [
     Payload("turtle-malformed", TTL, b"<http://example.org/s> <http://example.org/p> ."),
     Payload("turtle-truncated", TTL, b'@prefix ex: <http://example.org/> .\nex:s ex:p "unfinished'),
     Payload("turtle-invalid-utf8", TTL, b'<http://example.org/s> <http://example.org/p> "caf\xc3\x28" .'),
-    Payload("turtle-iri-injection", TTL, b'<http://example.org/s> <http://example.org/p> <http://x/> } ; DROP ALL ; #> .'),
+    Payload("turtle-iri-injection", TTL,
+            b'<http://example.org/s> <http://example.org/p> <http://x/> } ; DROP ALL ; #> .'),
     Payload("turtle-huge-literal", TTL, b'<http://example.org/s> <http://example.org/p> "' + b"a" * 250_000 + b'" .',
             store=413, validate=413),
     Payload("trig-other-graph", "application/trig", b"<urn:test:elsewhere> { <urn:s> <urn:p> <urn:o> }",
@@ -262,7 +262,8 @@ def query_post(name: str, query: str, **kw) -> HostileRequest:
 
 def update(name: str, text: str | bytes, **kw) -> HostileRequest:
     body = text.encode() if isinstance(text, str) else text
-    return HostileRequest(name, "POST", "/sparql", body, {"Content-Type": "application/sparql-update", **AUTH}, write=True, **kw)
+    return HostileRequest(name, "POST", "/sparql", body, {"Content-Type": "application/sparql-update", **AUTH},
+                          write=True, **kw)
 
 
 def both(name: str, query: str, **kw) -> list[HostileRequest]:
@@ -303,7 +304,8 @@ SPARQL_CASES: list[HostileRequest] = [
             {"Content-Type": "application/sparql-query"}),
     HostileRequest("invalid-utf8-form", "POST", "/sparql", b"query=ASK%20%7B%20%3Fs%20%3Fp%20%22%FF%22%20%7D",
             {"Content-Type": "application/x-www-form-urlencoded"}),
-    HostileRequest("invalid-utf8-graph-parameter", "GET", "/sparql?query=ASK%7B%7D&default-graph-uri=http%3A%2F%2Fx%2F%FF"),
+    HostileRequest("invalid-utf8-graph-parameter", "GET",
+                   "/sparql?query=ASK%7B%7D&default-graph-uri=http%3A%2F%2Fx%2F%FF"),
     HostileRequest("invalid-utf8-store-graph", "GET", "/store?graph=http%3A%2F%2Fx%2F%C0%AF"),
     HostileRequest("latin1-charset-post", "POST", "/sparql", "ASK { ?s ?p \"café\" }".encode("latin-1"),
             {"Content-Type": "application/sparql-query; charset=iso-8859-1"}, expected=frozenset({415})),
@@ -315,8 +317,10 @@ SPARQL_CASES: list[HostileRequest] = [
       for name, url in TARGETS.items()],
     *both("service-mixed-case", f"SELECT * WHERE {{ SeRvIcE <{LOOP}> {{ ?s ?p ?o }} }}"),
     *both("service-prefixed-name", f"PREFIX r: <{LOOP[:-6]}>\nSELECT * WHERE {{ SERVICE r:sparql {{ ?s ?p ?o }} }}"),
-    *both("service-silent-in-subselect", f"ASK {{ {{ SELECT ?s WHERE {{ SERVICE SILENT <{LOOP}> {{ ?s ?p ?o }} }} }} }}"),
-    *both("service-in-exists", f"ASK {{ ?s ?p ?o FILTER EXISTS {{ SERVICE <{TARGETS['decimal-ip']}> {{ ?s ?p ?o }} }} }}"),
+    *both("service-silent-in-subselect",
+          f"ASK {{ {{ SELECT ?s WHERE {{ SERVICE SILENT <{LOOP}> {{ ?s ?p ?o }} }} }} }}"),
+    *both("service-in-exists",
+          f"ASK {{ ?s ?p ?o FILTER EXISTS {{ SERVICE <{TARGETS['decimal-ip']}> {{ ?s ?p ?o }} }} }}"),
     *both("service-variable-from-values",
           f"SELECT * WHERE {{ VALUES ?e {{ <{TARGETS['localhost']}> }} SERVICE ?e {{ ?s ?p ?o }} }}"),
     *both("service-relative-iri", "BASE <http://127.0.0.1:{port}/>\nSELECT * WHERE { SERVICE <sparql> { ?s ?p ?o } }"),
@@ -338,7 +342,8 @@ SPARQL_CASES: list[HostileRequest] = [
            + b"\xff\xfe\" } }"),
     update("update-unclosed-string", f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <urn:a> <urn:b> """' + '\\"' * 2000),
     update("update-truncated", f"DELETE WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p"),
-    HostileRequest("update-form-invalid-utf8", "POST", "/sparql", b"update=CLEAR%20GRAPH%20%3Curn%3Atest%3Ahostile%FF%3E",
+    HostileRequest("update-form-invalid-utf8", "POST", "/sparql",
+            b"update=CLEAR%20GRAPH%20%3Curn%3Atest%3Ahostile%FF%3E",
             {"Content-Type": "application/x-www-form-urlencoded", **AUTH}, write=True),
     HostileRequest("update-using-graph-injection", "POST",
             "/sparql?using-graph-uri=" + quote("http://x/> } ; DROP ALL ; #", safe=""),

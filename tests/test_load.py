@@ -45,6 +45,7 @@ def test_doctests_pass():
 
 
 @pytest.mark.parametrize("run", ["calm", "runaway"])
+@pytest.mark.slow
 def test_mixed_load_gets_no_server_error_and_keeps_every_connection(reports, run):
     report = reports[run]
     assert report.samples, "no request was sent"
@@ -54,6 +55,7 @@ def test_mixed_load_gets_no_server_error_and_keeps_every_connection(reports, run
 
 
 @pytest.mark.parametrize("run", ["calm", "runaway"])
+@pytest.mark.slow
 def test_every_kind_of_request_is_sent_and_answered_as_expected(reports, run):
     figures = reports[run].by_kind()
     assert set(figures) == set(WEIGHTS)
@@ -62,6 +64,7 @@ def test_every_kind_of_request_is_sent_and_answered_as_expected(reports, run):
     assert all(status in (200, 304) for f in figures.values() for status in f.statuses)
 
 
+@pytest.mark.slow
 def test_runaway_queries_get_503_problems_and_are_not_counted_with_the_others(reports):
     runaway = reports["runaway"]
     assert len(runaway.runaways) == SECONDS  # one each second
@@ -70,6 +73,7 @@ def test_runaway_queries_get_503_problems_and_are_not_counted_with_the_others(re
     assert not reports["calm"].runaways
 
 
+@pytest.mark.slow
 def test_server_is_healthy_after_the_load(reports, load_server):
     response = httpx.get(load_server + "/health", timeout=30)
     assert response.status_code == 200

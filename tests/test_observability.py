@@ -11,8 +11,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server import READ_ENV, protocol_store, read_server  # noqa: F401
-from tests.test_exposure import SECRET, guarded_server, kill_query_workers, wait_until_ready  # noqa: F401
+from tests.server import READ_ENV, SECRET, kill_query_workers, wait_until_ready
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 ACCESS_FIELDS = {"time", "method", "route", "path", "status", "duration_ms", "bytes", "client", "request_id"}

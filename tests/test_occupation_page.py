@@ -7,10 +7,10 @@ from rdflib import Literal
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from ingest.manifest import Source
-from kimdata.namespaces import KIM, ORG, Iris
 from ingest.occupation_page import parse_occupation_page
 from ingest.text import ParseError
-from tests.conftest import DATA
+from kimdata.namespaces import KIM, ORG, Iris
+from tests.helpers import DATA
 
 ST = "ST1337"
 EMPLOYERS = {
@@ -60,7 +60,8 @@ def test_summary_matches_the_standard_page(occupation_page, standard_page, iris)
 
 def test_lost_title_and_empty_status_are_extraction_issues(occupation_page, iris):
     standard = iris.standard(ST)
-    issues = {str(occupation_page.value(i, KIM.issueCode)) for i in occupation_page.subjects(RDF.type, KIM.ExtractionIssue)}
+    issues = {str(occupation_page.value(i, KIM.issueCode))
+              for i in occupation_page.subjects(RDF.type, KIM.ExtractionIssue)}
     assert issues == {"missing-title", "empty-status"}
     assert occupation_page.value(standard, DCTERMS.title) is None
     assert occupation_page.value(standard, KIM.status) is None

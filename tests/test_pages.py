@@ -1,33 +1,11 @@
-"""The home page over a real server; also the server the page, validation, coverage and publishing tests share."""
+"""The home page over a real server (``pages_server``, which the validation, coverage and publishing tests share)."""
 
 from __future__ import annotations
-
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 from rdflib import Graph, Namespace
 from rdflib.namespace import RDF
-
-from tests.server import _shared, running_server
-
-ROOT = Path(__file__).resolve().parent.parent
-# Tight body limit so 413 can be tested with a small upload; no worker processes (the store is only read).
-PAGES_ENV = {"KIM_WORKERS": "0", "KIM_MAX_BODY_BYTES": "1000000", "KIM_QUERY_TIMEOUT": "5"}
-
-
-@pytest.fixture(scope="session")
-def pages_server(request, built_store_path, tmp_path_factory) -> str:
-    """``kimgraph serve`` over the built store (read-only) on 127.0.0.1 and a free port; its base URL."""
-
-    @contextmanager
-    def start():
-        log = tmp_path_factory.mktemp("pages") / "server.log"
-        with running_server(built_store_path, log, **PAGES_ENV) as url:
-            yield url
-
-    return _shared(request, "pages_server", start)
 
 
 @pytest.fixture(scope="module")

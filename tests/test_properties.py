@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import json
 import re
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from ingest.manifest import Source
-from kimdata.namespaces import KIM, Iris
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
-from tests.conftest import DATA
+from kimdata.namespaces import KIM, Iris
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import graph_issues
 from sparql_api.errors import InvalidQuery, KimError, NotAcceptable
 from sparql_api.named_queries import NamedQuery, bind, load_queries
-from store.embedded import Store
 from sparql_api.workers import QueryJob, execute
+from store.embedded import Store
+from tests.helpers import DATA
 
 PURE = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 SLOWER = settings(max_examples=60, deadline=None, derandomize=True, database=None,
@@ -139,8 +140,8 @@ def test_order_whitespace_case_and_parameters_change_nothing(ranges, random, spa
 CODE = re.compile(r"^([KSB])([0-9]+)$")
 KSB_IRI = re.compile(r"/ksb/([^/#]+)$")
 KSB_CLASSES = (KIM.Knowledge, KIM.Skill, KIM.Behaviour)
-STRANGE = st.sampled_from(["\u0663", "\uff11", "\u200b", "\u00a0", "\ufeff", "\r", "\x00", "|", "K", "Duty ", "\U0001f600",
-                           "\u0301", ": ", "\u2028", "\t"])
+STRANGE = st.sampled_from(["\u0663", "\uff11", "\u200b", "\u00a0", "\ufeff", "\r", "\x00", "|", "K", "Duty ",
+                           "\U0001f600", "\u0301", ": ", "\u2028", "\t"])
 
 
 def code_in_text(letter: str, number: int, text: str) -> bool:
@@ -206,13 +207,15 @@ def damaged(draw, text: str) -> str:
 @given(st.one_of(st.text(), st.text(alphabet="DutyKSB0123456789|:- \n\u0663\uff11")))
 @example("Duty | KSBs |\n---|---|\nDuty 1 Do. |\nK\u0663 |\nK\u0663: Things.\n")
 @example("Duty | KSBs |\nDuty 1 Do. |\nK01 |\nK01: Things.\n")
-@example("Level: \u00b2\nTypical EPA period: \u0663 months\nDuty | KSBs |\nDuty \uff11 Do. |\nDuty 1 Do. |\n|\nK1: Things.\n")
+@example("Level: \u00b2\nTypical EPA period: \u0663 months\n"
+         "Duty | KSBs |\nDuty \uff11 Do. |\nDuty 1 Do. |\n|\nK1: Things.\n")
 def test_any_text_gives_a_graph_or_a_parse_error(text):
     check_page(text, MADE_UP, Iris())
 
 
 @SLOWER
 @given(data=st.data())
+@pytest.mark.slow
 def test_a_damaged_real_page_gives_a_graph_or_a_parse_error(page, iris, data):
     text, source = page
     check_page(data.draw(damaged(text)), source, iris)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import re
 from pathlib import Path
 
@@ -12,7 +11,6 @@ from rdflib import Dataset, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 
 from conformance.reference import load_shapes
-from tests.test_pages import pages_server  # noqa: F401  (the shared server fixture)
 
 # rdflib's own JSON-LD and N-Quads parsers use its deprecated ConjunctiveGraph internally.
 pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated:DeprecationWarning")
@@ -30,16 +28,9 @@ RDF_VARIANTS = [("text/turtle", "turtle"), ("application/ld+json", "json-ld"), (
 
 
 @pytest.fixture(scope="module")
-def client(pages_server):  # noqa: F811
+def client(pages_server):
     with httpx.Client(base_url=pages_server, timeout=30) as http:
         yield http
-
-
-def test_doctests_pass():
-    from sparql_api import documentation
-
-    failures, _ = doctest.testmod(documentation)
-    assert failures == 0
 
 
 # ------------------------------------------------------------------ /def
@@ -112,7 +103,7 @@ def dcat(client) -> Graph:
     return Graph().parse(data=response.text, format="turtle")
 
 
-def test_dataset_is_a_dcat_dataset_with_licence_and_attribution(dcat, pages_server):  # noqa: F811
+def test_dataset_is_a_dcat_dataset_with_licence_and_attribution(dcat, pages_server):
     dataset = URIRef(pages_server + "/dataset")
     assert (dataset, RDF_TYPE, DCAT.Dataset) in dcat
     assert str(dcat.value(dataset, DCTERMS.title)) == "KIM Graph"
@@ -123,7 +114,7 @@ def test_dataset_is_a_dcat_dataset_with_licence_and_attribution(dcat, pages_serv
     assert len(sources) == 5 and any(dcat.value(s, DCTERMS.license) == OGL for s in sources)
 
 
-def test_dataset_lists_each_dump_and_they_download(dcat, client, pages_server):  # noqa: F811
+def test_dataset_lists_each_dump_and_they_download(dcat, client, pages_server):
     dataset = URIRef(pages_server + "/dataset")
     downloads = {}
     for distribution in dcat.objects(dataset, DCAT.distribution):
@@ -138,7 +129,7 @@ def test_dataset_lists_each_dump_and_they_download(dcat, client, pages_server): 
         assert head.status_code == 200 and head.headers["content-type"].split(";")[0] == media.removeprefix(IANA)
 
 
-def test_dataset_access_service_is_the_sparql_endpoint(dcat, pages_server):  # noqa: F811
+def test_dataset_access_service_is_the_sparql_endpoint(dcat, pages_server):
     services = [s for d in dcat.objects(URIRef(pages_server + "/dataset"), DCAT.distribution)
                 for s in dcat.objects(d, DCAT.accessService)]
     assert len(services) == 1

@@ -1,4 +1,5 @@
-"""The named queries of queries/: each parses, says what it answers, declares its parameters, and answers right on our data."""
+"""The named queries of queries/: each parses, says what it answers, declares its parameters, and answers right
+on our data."""
 
 from __future__ import annotations
 
@@ -198,7 +199,8 @@ def test_long_statements(built_store, iris):
 def test_validation_findings(built_store, iris):
     rows = run(built_store, "validation-findings", iris)
     r07 = {str(r["focusCode"]) for r in rows if str(r["rule"]) == "R07"}
-    assert r07 == {"S1", "S2", "S5", "S6", "S8", "S9", "S10", "S15", "S19", "S25", "S27", "B1", "B2", "B3", "B4", "B5", "B6"}
+    assert r07 == {"S1", "S2", "S5", "S6", "S8", "S9", "S10", "S15", "S19", "S25", "S27",
+                   "B1", "B2", "B3", "B4", "B5", "B6"}
     r06 = {str(r["focusCode"]) for r in rows if str(r["rule"]) == "R06"}
     assert r06 == {"D1", "D9", "D15"}
     assert {str(r["severity"]) for r in rows} <= {"Violation", "Warning", "Info"}
@@ -258,6 +260,7 @@ def test_load_queries_rejects_a_param_the_query_does_not_use(tmp_path: Path):
 
 
 def test_load_queries_rejects_an_unknown_param_type(tmp_path: Path):
-    (tmp_path / "q.rq").write_text("#+ summary: Everything there is.\n#+ params: s:node\nSELECT ?s WHERE { ?s ?p ?o }\n")
+    (tmp_path / "q.rq").write_text("#+ summary: Everything there is.\n#+ params: s:node\n"
+                                   "SELECT ?s WHERE { ?s ?p ?o }\n")
     with pytest.raises(NamedQueryError, match="node"):
         load_queries(tmp_path)

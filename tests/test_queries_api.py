@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from sparql_api.named_queries import load_queries
-from tests.test_collections import api_server  # noqa: F401  (the shared server)
 
 QUERIES = load_queries()
 ID = "https://w3id.org/uk-kim/id/"
@@ -21,7 +20,7 @@ DUTY_2_CODES = ["K1", "K2", "K3", "K4", "K11", "K16", "K19", "K20", "K25"]
 
 
 @pytest.fixture(scope="module")
-def http(api_server) -> Iterator[httpx.Client]:  # noqa: F811
+def http(api_server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=api_server, timeout=30) as client:
         yield client
 
@@ -36,7 +35,7 @@ def triples(http: httpx.Client) -> int:
     return http.get("/health").json()["triples"]
 
 
-def test_list_names_every_query_with_typed_parameters(http, api_server):  # noqa: F811
+def test_list_names_every_query_with_typed_parameters(http, api_server):
     listed = {q["name"]: q for q in http.get("/queries").json()["queries"]}
     assert set(listed) == set(QUERIES)
     duty = listed["ksbs-of-duty"]

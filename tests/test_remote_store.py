@@ -24,21 +24,18 @@ from rdflib.compare import isomorphic
 
 from ingest.build import source_graphs, vocabulary_graphs
 from ingest.manifest import load_manifest
-from sparql_api import formats
 from kimgraph.cli import main as kimgraph
-from sparql_api.named_queries import bind, load_queries
-from store.errors import RemoteStoreError, StoreTimeout, StoreUnavailable
-from store.remote import RemoteStore, build_remote
-from store.sparql_text import bind_values
-from store.terms import is_graph
+from sparql_api import formats
 from sparql_api.linked_data import resource_query
+from sparql_api.named_queries import bind, load_queries
 from sparql_api.settings import Settings
 from store.connect import open_store
 from store.embedded import Store
-from store.errors import QuerySyntaxError, StoreError
-from store.terms import to_rdflib
-from tests.server import (AUTH, READ_ENV, TOKEN, free_port, protocol_store, read_server,  # noqa: F401
-                          running_server)
+from store.errors import QuerySyntaxError, RemoteStoreError, StoreError, StoreTimeout, StoreUnavailable
+from store.remote import RemoteStore, build_remote
+from store.sparql_text import bind_values
+from store.terms import is_graph, to_rdflib
+from tests.server import AUTH, READ_ENV, TOKEN, free_port, running_server
 
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
 NO_SERVER = ("the `oxigraph` server (PyPI package `oxigraph`) is not installed; "
@@ -465,6 +462,7 @@ def _cli(capsysbinary, *args) -> tuple[int, bytes]:
     return code, capsysbinary.readouterr().out
 
 
+@pytest.mark.slow
 def test_cli_query_export_and_validate_match(protocol_store, capsysbinary, monkeypatch, oxigraph_url, remote):
     commands = [
         ("query", "--store", str(protocol_store), f"PREFIX kim: <{KIM}> SELECT ?d WHERE {{ ?d a kim:Duty }}"),
@@ -655,10 +653,10 @@ def _serve_in_process(store, requests: list[tuple[str, dict, str]]) -> list[http
     return asyncio.run(run())
 
 
+@pytest.mark.slow
 def test_linked_data_routes_answer_the_same_over_both_stores(remote, embedded):
-    served = 0
-    answers = zip(_serve_in_process(remote, IN_PROCESS), _serve_in_process(embedded, IN_PROCESS))
-    for (path, params, accept), (got, expected) in zip(IN_PROCESS, answers):
+    answers = zip(_serve_in_process(remote, IN_PROCESS), _serve_in_process(embedded, IN_PROCESS), strict=True)
+    for (path, params, accept), (got, expected) in zip(IN_PROCESS, answers, strict=True):
         where = f"{path} {params} {accept}"
         assert got.status_code == expected.status_code, f"{where}: {got.text[:300]}"
         assert got.headers.get("content-type") == expected.headers.get("content-type"), where

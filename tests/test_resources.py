@@ -1,7 +1,7 @@
 """Dereferenceable IRIs over HTTP: conneg, the JSON-LD round trip, linked labels, caching, HTML, paths.
 
-``kimgraph serve`` on 127.0.0.1 serves a private copy of the built store, to which one resource with a
-hostile label has been added.
+``resources_server`` (``kimgraph serve`` on 127.0.0.1) serves a private copy of the built store, to which
+one resource with a hostile label has been added.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,37 +16,13 @@ from pyld import jsonld
 from rdflib import Graph
 from rdflib.compare import isomorphic, to_isomorphic
 
-from kimdata.namespaces import DEFAULT_BASE
 from sparql_api.linked_data import describe, rdf_bytes
 from store.embedded import Store
-from tests.server import ROOT, TOKEN, _shared, copy_store, running_server
+from tests.helpers import ID, RESOURCES, ROOT
+from tests.server import XSS
 
-ID = DEFAULT_BASE + "id/"
-GRAPH = DEFAULT_BASE + "graph/test-resources"
-XSS = "<script>alert(1)</script>"
 CONTEXT = json.loads((ROOT / "ontology" / "context.jsonld").read_text())
 
-# One resource of every type the API describes.
-RESOURCES = {
-    "standard": "standard/ST1337",
-    "duty": "standard/ST1337/duty/2",
-    "knowledge": "standard/ST1337/ksb/K19",
-    "skill": "standard/ST1337/ksb/S3",
-    "behaviour": "standard/ST1337/ksb/B2",
-    "organisation": "org/cilip",
-    "profession": "org/gkim-profession",
-    "collaboration": "org/trailblazer-st1337",
-    "unit": "org/government-information-group",
-    "discipline": "scheme/gkim-discipline/records-management",
-    "role": "scheme/kim-role/librarian",
-    "scheme": "scheme/gkim-discipline",
-    "source": "source/57c36d939ff65b92",
-    "issue": "source/90e2aad157d3105b/issue/empty-status/status",
-    "span": "source/57c36d939ff65b92/span/8893-9014",
-    "occupation": "occupation/OCC1337",
-    "person": "person/david-smith",
-    "post": "post/gkim-head-of-profession",
-}
 FORMATS = {
     "application/ld+json": "json-ld",
     "text/turtle": "turtle",
@@ -58,39 +33,16 @@ FORMATS = {
 
 # ------------------------------------------------------------------ fixtures
 
-@pytest.fixture(scope="session")
-def store_path(built_store_path, tmp_path_factory) -> Path:
-    """A private copy of the built store plus a resource whose label is markup."""
-    path = copy_store(built_store_path, tmp_path_factory.mktemp("resources") / "store")
-    store = Store.open(path)
-    triples = (f'<{ID}org/xss-test> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
-               f'<http://www.w3.org/ns/org#Organization> .\n'
-               f'<{ID}org/xss-test> <http://www.w3.org/2004/02/skos/core#prefLabel> "{XSS}"@en .\n'
-               f'<{ID}org/xss-test> <http://www.w3.org/ns/org#subOrganizationOf> <{ID}org/cilip> .\n')
-    store.load(triples.encode(), "ntriples", GRAPH)
-    store.flush()
-    del store
-    return path
-
-
-@pytest.fixture(scope="session")
-def server(request, store_path, tmp_path_factory) -> str:
-    """One server for this module and test_caching (shared through tests.server's session registry)."""
-    log = tmp_path_factory.getbasetemp() / "resources-server.log"
-    env = {"KIM_WORKERS": "0", "KIM_WRITE_TOKEN": TOKEN}
-    return _shared(request, "resources_server", lambda: running_server(store_path, log, **env))
-
-
 @pytest.fixture(scope="module")
-def client(server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=30) as c:
+def client(resources_server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=resources_server, timeout=30) as c:
         yield c
 
 
 @pytest.fixture(scope="session")
-def reader(store_path, server) -> Store:
+def reader(resources_store, resources_server) -> Store:
     """The same store, read-only, as the test's view of what the server holds."""
-    return Store.open(store_path, read_only=True)
+    return Store.open(resources_store, read_only=True)
 
 
 def expected(reader: Store, path: str) -> Graph:
@@ -134,11 +86,11 @@ def test_jsonld_round_trips_to_the_construct(client, reader, kind):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's parser uses ConjunctiveGraph
 @pytest.mark.parametrize("kind", ["knowledge", "profession", "span"])
-def test_rdflib_reads_the_jsonld_to_the_same_triples(client, reader, server, kind):
+def test_rdflib_reads_the_jsonld_to_the_same_triples(client, reader, resources_server, kind):
     """rdflib's JSON-LD parser (which fetches the context from this server) agrees with pyld."""
     path = RESOURCES[kind]
     response = client.get(f"/id/{path}")
-    got = Graph().parse(data=response.text, format="json-ld", base=f"{server}/id/{path}")
+    got = Graph().parse(data=response.text, format="json-ld", base=f"{resources_server}/id/{path}")
     assert isomorphic(got, expected(reader, path))
 
 
@@ -172,63 +124,6 @@ def test_construct_holds_own_triples_and_hash_children(reader):
 def _ref(iri: str):
     from rdflib import URIRef
     return URIRef(iri)
-
-
-@pytest.mark.parametrize("accept, media", [
-    (None, "application/ld+json"),
-    ("*/*", "application/ld+json"),
-    ("application/json", "application/json"),
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
-    ("text/turtle;q=0.5, application/n-triples", "application/n-triples"),
-    ("application/rdf+xml", "application/rdf+xml"),
-    ("text/*", "text/html"),
-])
-def test_accept_header_picks_the_format(client, accept, media):
-    headers = {"Accept": accept} if accept is not None else {}
-    response = client.get("/id/" + RESOURCES["duty"], headers=headers)
-    assert response.status_code == 200
-    assert response.headers["content-type"].split(";")[0] == media
-    assert "accept" in vary(response)
-
-
-@pytest.mark.parametrize("name, media", [
-    ("ttl", "text/turtle"), ("turtle", "text/turtle"), ("nt", "application/n-triples"),
-    ("rdf", "application/rdf+xml"), ("jsonld", "application/ld+json"), ("html", "text/html"),
-    ("text/turtle", "text/turtle"),
-])
-def test_format_parameter_overrides_accept(client, name, media):
-    response = client.get(f"/id/{RESOURCES['knowledge']}", params={"format": name},
-                          headers={"Accept": "application/ld+json"})
-    assert response.status_code == 200
-    assert response.headers["content-type"].split(";")[0] == media
-
-
-def test_unknown_format_name_is_400(client):
-    response = client.get(f"/id/{RESOURCES['duty']}", params={"format": "pdf"})
-    assert response.status_code == 400
-    assert response.headers["content-type"] == "application/problem+json"
-
-
-@pytest.mark.parametrize("accept", ["image/png", "application/sparql-results+json", "text/html;q=0, */*;q=0"])
-def test_unacceptable_is_406_problem(client, accept):
-    response = client.get(f"/id/{RESOURCES['duty']}", headers={"Accept": accept})
-    assert response.status_code == 406
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["status"] == 406
-    assert "accept" in vary(response)
-
-
-def test_negotiation_comes_before_the_lookup(client):
-    response = client.get("/id/standard/ST0000", headers={"Accept": "image/png"})
-    assert response.status_code == 406  # not 404: nothing was looked up
-
-
-@pytest.mark.parametrize("path", ["standard/ST0000", "standard/ST1337/duty/99", "org/no-such-org", "x"])
-def test_unknown_iri_is_404_problem(client, path):
-    response = client.get(f"/id/{path}", headers={"Accept": "text/turtle"})
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["title"] == "Resource not found"
 
 
 EDGE_CASES = f"""
@@ -377,8 +272,8 @@ def test_stylesheet_is_served(client):
     "/id/standard/ST1337%22%3E%3C",
     "/id/%ff%fe",
 ])
-def test_hostile_paths_are_404_or_400_and_read_no_file(server, raw):
-    host, port = server.removeprefix("http://").split(":")
+def test_hostile_paths_are_404_or_400_and_read_no_file(resources_server, raw):
+    host, port = resources_server.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
     connection.request("GET", raw, headers={"Accept": "application/ld+json"})
     response = connection.getresponse()

@@ -9,16 +9,15 @@ import httpx
 import pytest
 
 from sparql_api.search_index import SearchIndex, SearchIndexes
-from store.embedded import Store
 from sparql_api.workers import DataVersion
-from tests.test_collections import api_server  # noqa: F401  (the shared server)
+from store.embedded import Store
 
 ID = "https://w3id.org/uk-kim/id/"
 KSB = ID + "standard/ST1337/ksb/"
 
 
 @pytest.fixture(scope="module")
-def http(api_server) -> Iterator[httpx.Client]:  # noqa: F811
+def http(api_server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=api_server, timeout=30) as client:
         yield client
 

@@ -10,7 +10,8 @@ from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, VOID, XSD
 
-from tests.server import protocol_store, rdf_format_of, read_server, write_server  # noqa: F401
+from tests.helpers import rdf_format_of
+from tests.server import running_server
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -151,9 +152,8 @@ def test_health_counts_triples(read_server):
     assert body["status"] == "ok" and body["triples"] > 5000
 
 
+@pytest.mark.slow
 def test_serve_builds_a_missing_store_first(tmp_path):
-    from tests.server import running_server
-
     store = tmp_path / "var" / "store"
     with running_server(store, tmp_path / "serve.log") as url:
         assert httpx.get(url + "/health").json()["triples"] > 5000

@@ -11,8 +11,8 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from kimdata.namespaces import KIM, KIMSH, SH
 from conformance.reference import ShapesError, check, load_shapes
+from kimdata.namespaces import KIM, KIMSH, SH
 
 CASES_DIR = Path(__file__).parent / "data" / "shapes"
 CASE_FILE = re.compile(r"^(?P<shape>.+)-(?P<kind>valid|invalid-\d{2})\.ttl$")
@@ -184,7 +184,8 @@ def test_findings_are_deterministic_and_sorted(report, dataset, shapes):
     again = check(dataset, shapes)
     assert again.findings == report.findings
     order = ["Violation", "Warning", "Info"]
-    assert [order.index(f.severity) for f in report.findings] == sorted(order.index(f.severity) for f in report.findings)
+    ranks = [order.index(f.severity) for f in report.findings]
+    assert ranks == sorted(ranks)
 
 
 def test_finding_fields(report):

@@ -14,8 +14,8 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, N3, TSV, TURTLE, XML, SPARQLWrapper
 
-from tests.server import (KASEI, PROTOCOL_DATA, load_manifest_cases, protocol_store,  # noqa: F401
-                          parse_boolean, rdf_format_of, read_server, run_protocol_case)
+from tests.helpers import rdf_format_of
+from tests.w3c_protocol import KASEI, PROTOCOL_DATA, load_manifest_cases, parse_boolean, run_protocol_case
 
 ST1337 = "https://w3id.org/uk-kim/id/standard/ST1337"
 SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 5"
@@ -128,56 +128,6 @@ def test_describe_answers_turtle_by_default(client):
     assert (URIRef(ST1337), None, None) in Graph().parse(data=response.text, format="turtle")
 
 
-# ------------------------------------------------------------------ content negotiation
-
-@pytest.mark.parametrize(("accept", "expected"), [
-    ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
-    ("*/*", "application/sparql-results+json"),
-    ("text/*", "text/csv; charset=utf-8"),
-    ("application/json", "application/json"),
-    ("text/html;q=1, text/tab-separated-values;q=0.2", "text/tab-separated-values; charset=utf-8"),
-    ("nonsense;;;", "application/sparql-results+json"),
-])
-def test_select_accept_header_is_negotiated(client, accept, expected):
-    response = client.get("/sparql", params={"query": SELECT}, headers={"Accept": accept})
-    assert response.status_code == 200
-    assert response.headers["content-type"] == expected
-    assert "Accept" in response.headers["vary"]
-
-
-def test_unacceptable_is_406_problem_before_running(client):
-    response = client.get("/sparql", params={"query": SELECT}, headers={"Accept": "image/png"})
-    assert response.status_code == 406
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["status"] == 406
-
-
-def test_construct_cannot_be_sent_as_sparql_results(client):
-    response = client.get("/sparql", params={"query": CONSTRUCT}, headers={"Accept": "text/csv"})
-    assert response.status_code == 406
-
-
-@pytest.mark.parametrize(("fmt", "media"), [("json", "application/sparql-results+json"),
-                                            ("xml", "application/sparql-results+xml"),
-                                            ("csv", "text/csv"), ("tsv", "text/tab-separated-values")])
-def test_format_parameter_overrides_accept_for_results(client, fmt, media):
-    response = client.get("/sparql", params={"query": SELECT, "format": fmt}, headers={"Accept": "text/turtle"})
-    assert response.headers["content-type"].split(";")[0] == media
-
-
-@pytest.mark.parametrize(("fmt", "media"), [("turtle", "text/turtle"), ("ntriples", "application/n-triples"),
-                                            ("rdfxml", "application/rdf+xml"), ("jsonld", "application/ld+json"),
-                                            ("trig", "application/trig"), ("nquads", "application/n-quads")])
-def test_format_parameter_overrides_accept_for_graphs(client, fmt, media):
-    response = client.get("/sparql", params={"query": CONSTRUCT, "format": fmt}, headers={"Accept": "text/csv"})
-    assert response.headers["content-type"].split(";")[0] == media
-    assert len(Graph().parse(data=response.content, format=rdf_format_of(media))) > 5
-
-
-def test_unknown_format_parameter_is_400(client):
-    assert client.get("/sparql", params={"query": SELECT, "format": "yaml"}).status_code == 400
-
-
 # ------------------------------------------------------------------ datasets
 
 def test_default_graph_is_the_union_of_named_graphs(client):
@@ -205,39 +155,6 @@ def test_named_graph_uri_limits_graph_patterns(client):
 def test_bad_graph_iri_is_400(client):
     params = {"query": "ASK {}", "default-graph-uri": "not an iri"}
     assert client.get("/sparql", params=params).status_code == 400
-
-
-# ------------------------------------------------------------------ errors
-
-def test_syntax_error_is_400_problem_naming_the_position(client):
-    response = client.get("/sparql", params={"query": "SELECT * WHERE {\n  ?s ?p \n}"})
-    assert response.status_code == 400
-    problem = response.json()
-    assert response.headers["content-type"] == "application/problem+json"
-    assert set(problem) == {"type", "title", "status", "detail", "instance"}
-    assert "line 3, column" in problem["detail"]
-    assert problem["instance"] == "/sparql"
-
-
-def test_query_and_update_together_is_400(client):
-    response = client.post("/sparql", data={"query": "ASK {}", "update": "CLEAR ALL"})
-    assert response.status_code == 400
-
-
-def test_unsupported_content_type_is_415(client):
-    response = client.post("/sparql", content="ASK {}", headers={"Content-Type": "text/plain"})
-    assert response.status_code == 415
-    assert response.headers["content-type"] == "application/problem+json"
-
-
-def test_unknown_route_is_404_problem(client):
-    response = client.get("/no/such/thing")
-    assert response.status_code == 404 and response.json()["status"] == 404
-
-
-def test_method_not_allowed_is_405_problem(client):
-    response = client.put("/sparql", content="ASK {}")
-    assert response.status_code == 405 and response.json()["title"] == "Method Not Allowed"
 
 
 # ------------------------------------------------------------------ HTTP behaviour

@@ -8,8 +8,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
-from tests.server import (AUTH, PROTOCOL_DATA, TOKEN, empty_write_server, load_manifest_cases,  # noqa: F401
-                          protocol_store, read_server, run_protocol_case, write_server)
+from tests.server import AUTH, TOKEN
+from tests.w3c_protocol import PROTOCOL_DATA, load_manifest_cases, run_protocol_case
 
 MANIFEST = PROTOCOL_DATA / "protocol" / "manifest.ttl"
 UPDATE_CASES = [c for c in load_manifest_cases(MANIFEST) if "update" in c.name] if MANIFEST.exists() else []

@@ -9,10 +9,10 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from ingest.manifest import Source
-from kimdata.namespaces import CEASN, KIM, KSB_MAPPING, OA, Iris
 from ingest.standard_page import parse_standard_page
 from ingest.text import ParseError
-from tests.conftest import DATA
+from kimdata.namespaces import CEASN, KIM, KSB_MAPPING, OA, Iris
+from tests.helpers import DATA
 
 ST = "ST1337"
 
@@ -163,7 +163,8 @@ def test_another_standard_of_the_same_layout():
     assert str(graph.value(standard, KIM.epaPeriod)) == "P3M"
     assert graph.value(standard, KIM.route) == iris.concept("route", "digital")
     assert str(graph.value(standard, DCTERMS.modified)) == "2025-02-01"
-    assert graph.value(standard, KIM.professionalRecognition) == iris.org("archives-and-records-association-for-foundation-membership")
+    assert graph.value(standard, KIM.professionalRecognition) == iris.org(
+        "archives-and-records-association-for-foundation-membership")
     assert str(graph.value(standard, KIM.entryRequirements)).startswith("Apprentices will typically need")
     assert str(graph.value(standard, DCTERMS.abstract)).count("\n") == 1
     assert set(graph.objects(iris.duty("ST0999", 2), KIM.mapsToSkill)) == {iris.ksb("ST0999", "S", 2)}
@@ -171,7 +172,8 @@ def test_another_standard_of_the_same_layout():
 
 
 def parse_text(text: str):
-    return parse_standard_page(text, Source(id="t", kind="standard-page", path=DATA / "x", occupation="OCC0001"), Iris())
+    source = Source(id="t", kind="standard-page", path=DATA / "x", occupation="OCC0001")
+    return parse_standard_page(text, source, Iris())
 
 
 def test_a_page_without_a_duty_table_is_a_parse_error():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 import socket
 from pathlib import Path
@@ -12,11 +11,10 @@ import pytest
 from rdflib import Graph, Namespace
 from rdflib.compare import isomorphic
 
-from ingest.manifest import Source
-from kimdata.namespaces import Iris
-from ingest.standard_page import parse_standard_page
 from conformance.reference import check
-from tests.test_pages import pages_server  # noqa: F401  (the shared server fixture)
+from ingest.manifest import Source
+from ingest.standard_page import parse_standard_page
+from kimdata.namespaces import Iris
 
 # rdflib's own JSON-LD and N-Quads parsers use its deprecated ConjunctiveGraph internally.
 pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated:DeprecationWarning")
@@ -32,12 +30,13 @@ UNMAPPED_DUTIES = {"D1", "D9", "D15"}
 UNMAPPED_KSBS = {"S1", "S2", "S5", "S6", "S8", "S9", "S10", "S15", "S19", "S25", "S27",
                  "B1", "B2", "B3", "B4", "B5", "B6"}
 SOURCE_GRAPHS_TURTLE = """
-CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "https://w3id.org/uk-kim/graph/source/")) }
+CONSTRUCT { ?s ?p ?o }
+WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "https://w3id.org/uk-kim/graph/source/")) }
 """
 
 
 @pytest.fixture(scope="module")
-def client(pages_server):  # noqa: F811
+def client(pages_server):
     with httpx.Client(base_url=pages_server, timeout=60) as http:
         yield http
 
@@ -55,14 +54,6 @@ def triple_count(client) -> int:
     response = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
                           headers={"Accept": "application/sparql-results+json"})
     return int(response.json()["results"]["bindings"][0]["n"]["value"])
-
-
-def test_doctests_pass():
-    from sparql_api import coverage, uploads
-
-    for mod in (coverage, uploads):
-        failures, _ = doctest.testmod(mod)
-        assert failures == 0, mod.__name__
 
 
 # ------------------------------------------------------------------ what is validated

@@ -10,8 +10,16 @@ from sparql_api.caching import conditional
 from sparql_api.catalogue import dataset_graph, select_strings, source_documents
 from sparql_api.conneg import negotiate
 from sparql_api.request_input import base_url
-from sparql_api.responses import (HTML, OGL_ATTRIBUTION, PAGES_CSS, PAGES_CSS_PATH, RDF_OFFERS, documented, html_page,
-                                  rdf_response)
+from sparql_api.responses import (
+    HTML,
+    OGL_ATTRIBUTION,
+    PAGES_CSS,
+    PAGES_CSS_PATH,
+    RDF_OFFERS,
+    documented,
+    html_page,
+    rdf_response,
+)
 from sparql_api.services import Services, ServicesDep
 
 router = APIRouter(tags=["Pages"], default_response_class=Response)

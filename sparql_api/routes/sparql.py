@@ -5,6 +5,8 @@ https://www.w3.org/TR/sparql11-protocol/
 
 from __future__ import annotations
 
+from typing import Any
+
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -19,8 +21,16 @@ from sparql_api.editor import editor_response
 from sparql_api.errors import BadRequest, KimError, NotAcceptable, PayloadTooLarge, UnsupportedMediaType, UriTooLong
 from sparql_api.graphs import apply_update
 from sparql_api.openapi import content, problems
-from sparql_api.request_input import (absolute_iri, base_url, check_text, media_type, query_items, read_body,
-                                      read_tokens, values)
+from sparql_api.request_input import (
+    absolute_iri,
+    base_url,
+    check_text,
+    media_type,
+    query_items,
+    read_body,
+    read_tokens,
+    values,
+)
 from sparql_api.services import Services, ServicesDep
 from sparql_api.workers import QueryJob
 from store.sparql_text import add_using, keywords, query_form
@@ -47,7 +57,7 @@ _UPDATE = {
 }
 _ANSWERS = {"description": "SELECT and ASK results, or CONSTRUCT and DESCRIBE graphs, by Accept or format=.",
             "content": content(dict.fromkeys(formats.RESULT_OFFERS + formats.GRAPH_OFFERS))}
-GET_DOC = {
+GET_DOC: dict[str, Any] = {
     "response_class": Response,
     "openapi_extra": {"parameters": [{"name": name, "in": "query", "required": False, "schema": schema}
                                      for name, schema in _PROTOCOL.items()]},
@@ -56,7 +66,7 @@ GET_DOC = {
                         "content": {**_ANSWERS["content"], "text/html": {}}},
                   **problems(400, 406, 414, 422, 503)},
 }
-POST_DOC = {
+POST_DOC: dict[str, Any] = {
     "response_class": Response,
     "openapi_extra": {"requestBody": {"required": True, "content": {
         SPARQL_QUERY: {"schema": {"type": "string"}},
