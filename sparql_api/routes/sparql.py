@@ -6,7 +6,6 @@ https://www.w3.org/TR/sparql11-protocol/
 from __future__ import annotations
 
 from typing import Any
-
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
