@@ -129,7 +129,7 @@ class Store:
 
     def triple_count(self) -> int:
         """The number of distinct triples: the size of the default graph, the merge of the named graphs."""
-        return int(next(iter(self._store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
+        return int(next(iter(self._store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)  # type: ignore[arg-type]
 
     def graph(self, graph_iri: str) -> Graph:
         """One named graph as an rdflib Graph."""

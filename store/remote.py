@@ -37,6 +37,7 @@ import copy
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -155,8 +156,8 @@ def union_parameter(setting: str | None) -> tuple[str, str] | None:
 class RemoteStore:
     """A SPARQL 1.1 dataset held by a remote store, reached over HTTP with one pooled client."""
 
-    path = None  # nothing on this machine: no worker process can open it
-    read_only_reason = None  # read-only is asked for, never imposed
+    path: Path | None = None  # nothing on this machine: no worker process can open it
+    read_only_reason: str | None = None  # read-only is asked for, never imposed
 
     def __init__(self, query_url: str, update_url: str | None = None, gsp_url: str | None = None, *,
                  union_param: str | None = None, read_only: bool = False,
