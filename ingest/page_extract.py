@@ -1,0 +1,102 @@
+"""One extractor for standard and occupation pages, plain text or HTML: a page's blocks to a record.
+
+The readers run in turn over the page's blocks, each claiming the blocks it reads, so no block is read
+as two things: key information, the occupation card, the duties and their KSB cells, the K/S/B
+statements, then the prose. Last, what the page lacks is told apart from what it says: a code mapped
+but never stated, a gap in a numbered list, a list that stops mid-statement where the page ends.
+"""
+
+from __future__ import annotations
+
+from ingest.page_blocks import Page, read_page
+from ingest.page_card import read_card
+from ingest.page_duties import read_duties
+from ingest.page_fields import FieldReader
+from ingest.page_ksbs import read_statements
+from ingest.page_record import KSB_LETTERS, KSB_NAMES, Record, ends_a_sentence
+
+EXPECTED = ("an apprenticeship standard or occupation page: duties ('Duty 1 ...'), K/S/B statements ('K1: ...') "
+            "or a 'Reference: ST####' line")
+
+
+def extract(data: str, media: str | None = None) -> Record:
+    """Read a page (plain text, or HTML when ``media`` says so or the markup shows it) into a record."""
+    return extract_page(read_page(data, media))
+
+
+def extract_page(page: Page) -> Record:
+    """Read a page's blocks into a record of what it states and what it lacks."""
+    record = Record(page)
+    fields = FieldReader(record)
+    fields.read_keys()
+    read_card(record)
+    before = set(record.claimed)
+    read_duties(record)
+    read_statements(record)
+    content = record.claimed - before
+    fields.read_title()
+    fields.read_prose(min(content, default=len(page.blocks)))
+    check_mapping(record)
+    check_numbering(record)
+    check_end(record)
+    return record
+
+
+def check_mapping(record: Record) -> None:
+    """A code a duty maps to that the page never states: the capture lost its statement (or never had it)."""
+    stated = {s.name for s in record.statements}
+    reported = set()
+    for duty in record.duties:
+        for code in duty.codes:
+            if code.name not in stated and code.name not in reported:
+                reported.add(code.name)
+                record.issue("unstated-ksb", code.name,
+                             f"Duty {duty.number} maps to {code.name}, but the page states no {KSB_NAMES[code.letter]} "
+                             f"{code.name}: its statement is not in the capture.", code.span, about=f"D{duty.number}")
+
+
+def check_numbering(record: Record) -> None:
+    """Gaps in the duty and K/S/B numbering (D4 and D6 but no D5): a line the capture lost."""
+    numbers = sorted(d.number for d in record.duties)
+    for number in sorted(set(range(1, numbers[-1])) - set(numbers)) if numbers else ():
+        after = next(d for d in sorted(record.duties, key=lambda d: d.number) if d.number > number)
+        record.issue("missing-duty", f"D{number}", f"The page has no duty {number}, though it numbers duty "
+                     f"{after.number}: the capture lost it.", after.line)
+    for letter in KSB_LETTERS:
+        stated = sorted(s.number for s in record.statements if s.letter == letter)
+        for number in sorted(set(range(1, stated[-1])) - set(stated)) if stated else ():
+            after = next(s for s in sorted(record.statements, key=lambda s: s.number)
+                         if s.letter == letter and s.number > number)
+            record.issue("missing-ksb", f"{letter}{number}", f"The page states no {letter}{number}, though it states "
+                         f"{after.name}: the capture lost it.", after.span)
+    letters = {s.letter for s in record.statements}
+    if letters and letters != set(KSB_LETTERS):
+        last = record.statements[-1]
+        for letter in KSB_LETTERS:
+            if letter not in letters:
+                record.issue(f"no-{KSB_NAMES[letter]}-statements", f"{letter}-list",
+                             f"The page states {', '.join(KSB_NAMES[x] for x in KSB_LETTERS if x in letters)} "
+                             f"statements but no {KSB_NAMES[letter]} statements: the capture stops before them or "
+                             f"lost them (the last statement read is {last.name}).", last.span)
+
+
+def check_end(record: Record) -> None:
+    """Where the page's last block is a statement or cell, whether the page stops inside it."""
+    if not record.page.blocks:
+        return
+    last = record.page.blocks[-1].line
+    for statement in record.statements:
+        if statement.span.end == last.end and not ends_a_sentence(statement.text):
+            record.issue("truncated-statement", statement.name,
+                         f"The page ends inside {statement.name}: its statement stops at "
+                         f"{statement.text[-40:]!r}, cut short.", statement.span, about=statement.name)
+    for duty in record.duties:
+        if duty.span.end == last.end and not ends_a_sentence(duty.text):
+            record.issue("truncated-duty", f"D{duty.number}",
+                         f"The page ends inside duty {duty.number}: its statement stops at {duty.text[-40:]!r}, "
+                         "cut short.", duty.span, about=f"D{duty.number}")
+        elif duty.cell == "listed" and duty.cell_span is not None and duty.cell_span.end >= last.end - 1 \
+                and duty.cell_span.start >= last.start:
+            record.issue("truncated-ksb-cell", f"D{duty.number}",
+                         f"The page ends in duty {duty.number}'s KSB cell: codes after "
+                         f"{duty.codes[-1].name} may be lost.", duty.cell_span, about=f"D{duty.number}")
