@@ -200,10 +200,7 @@ class DutyReader:
                 self.record.claimed.add(j)
                 return Span(below.line.start, below.line.start, ""), below.line, j + 1
             if is_codes(below.text):
-                self.record.claimed.add(j)
-                if not flattened:
-                    self.record.layout("duty-codes-next-line")
-                return below.body, below.line, j + 1
+                return self._codes_lines(j, flattened)
             if not flattened:
                 break
             self.record.claimed.add(j)  # a criteria cell: read past, not kept
@@ -211,6 +208,19 @@ class DutyReader:
         if block.kind != "row" and self.header is None:
             self.record.layout("duty-list")
         return None, None, j
+
+    def _codes_lines(self, j: int, flattened: bool) -> tuple[Span, Span, int]:
+        """A KSB cell of one or more lines of codes (a K line, an S line, a B line); the cell spans them all."""
+        first = j
+        while j < len(self.blocks) and j not in self.record.claimed and self.blocks[j].kind != "row" \
+                and is_codes(self.blocks[j].text):
+            self.record.claimed.add(j)
+            j += 1
+        if not flattened:
+            self.record.layout("duty-codes-next-line")
+        text = self.record.page.text
+        start, end = self.blocks[first].body.start, self.blocks[j - 1].body.end
+        return Span(start, end, text[start:end]), Span(start, end, text[start:end]), j
 
     def _read_cell(self, duty: Duty, cell: Span, line: Span, positional: bool) -> None:
         """The codes a duty's KSB cell lists; a token that is not a code is an issue, never a guess."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ingest.page_blocks import Page, read_page
 from ingest.page_card import read_card
 from ingest.page_duties import read_duties
-from ingest.page_fields import FieldReader
+from ingest.page_fields import FOOTER, FieldReader
 from ingest.page_ksbs import read_statements
 from ingest.page_record import KSB_LETTERS, KSB_NAMES, Record, ends_a_sentence
 
@@ -81,22 +81,61 @@ def check_numbering(record: Record) -> None:
 
 
 def check_end(record: Record) -> None:
-    """Where the page's last block is a statement or cell, whether the page stops inside it."""
-    if not record.page.blocks:
-        return
-    last = record.page.blocks[-1].line
-    for statement in record.statements:
-        if statement.span.end == last.end and not ends_a_sentence(statement.text):
-            record.issue("truncated-statement", statement.name,
-                         f"The page ends inside {statement.name}: its statement stops at "
-                         f"{statement.text[-40:]!r}, cut short.", statement.span, about=statement.name)
+    """Whether the page stops inside its last item: a statement, duty, cell or paragraph left unfinished.
+
+    An item that does not end as a sentence does is cut when the items before it do end so (or the text
+    stops on a space); when they do not either, whether the capture stops there cannot be told, and the
+    issue says so.
+    """
+    blocks = record.page.blocks
+    if not blocks or FOOTER.match(blocks[-1].text) or len(blocks) - 1 not in record.claimed:
+        return  # a last line read as nothing: a cut there loses nothing that was read
+    last = blocks[-1]
+    inside = lambda span: span is not None and last.line.start <= span.start <= last.line.end  # noqa: E731
     for duty in record.duties:
-        if duty.span.end == last.end and not ends_a_sentence(duty.text):
-            record.issue("truncated-duty", f"D{duty.number}",
-                         f"The page ends inside duty {duty.number}: its statement stops at {duty.text[-40:]!r}, "
-                         "cut short.", duty.span, about=f"D{duty.number}")
-        elif duty.cell == "listed" and duty.cell_span is not None and duty.cell_span.end >= last.end - 1 \
-                and duty.cell_span.start >= last.start:
-            record.issue("truncated-ksb-cell", f"D{duty.number}",
-                         f"The page ends in duty {duty.number}'s KSB cell: codes after "
-                         f"{duty.codes[-1].name} may be lost.", duty.cell_span, about=f"D{duty.number}")
+        if duty.cell == "listed" and inside(duty.cell_span):
+            record.issue("truncated-ksb-cell", f"D{duty.number}", f"The page ends in duty {duty.number}'s KSB "
+                         f"cell: codes after {duty.codes[-1].name} may be lost.", duty.cell_span, about=f"D{duty.number}")
+            return
+    statement = next((s for s in record.statements if inside(s.span)), None)
+    duty = next((d for d in record.duties if inside(d.span)), None)
+    if statement is not None:
+        text, siblings = statement.text, [s.text for s in record.statements if s.letter == statement.letter
+                                          and s is not statement]
+        code, subject, about, what = "truncated-statement", statement.name, statement.name, statement.name
+    elif duty is not None:
+        text, siblings = duty.text, [d.text for d in record.duties if d is not duty]
+        code, subject, about, what = "truncated-duty", f"D{duty.number}", f"D{duty.number}", f"duty {duty.number}"
+    else:
+        text, siblings = last.text, [b.text for b in _run_before(blocks)]
+        code, subject, about, what = "truncated-text", "end", "", "its last paragraph"
+    stops_on_space = record.page.text[-1:].isspace() and not record.page.text.endswith("\n")
+    if ends_a_sentence(text) and not stops_on_space:
+        return
+    finished = sum(ends_a_sentence(s) for s in siblings)
+    if stops_on_space or not siblings or finished * 2 >= len(siblings):
+        record.issue(code, subject, f"The page ends inside {what}, which stops at {text[-40:]!r}: the capture is "
+                     "cut short here.", _span_of(record, last, statement, duty), about=about)
+    else:
+        record.issue("page-end-uncertain", "end", f"The page ends with {what}, which has no closing full stop; "
+                     "the items before it have none either, so whether the capture stops here cannot be told.",
+                     _span_of(record, last, statement, duty), about=about, severity="info")
+
+
+def _run_before(blocks):
+    """The blocks of the same kind just before the last block: the paragraphs or items it belongs with."""
+    kind = blocks[-1].kind
+    run = []
+    for block in reversed(blocks[:-1]):
+        if block.kind != kind:
+            break
+        run.append(block)
+    return run
+
+
+def _span_of(record: Record, last, statement, duty):
+    if statement is not None:
+        return statement.span
+    if duty is not None:
+        return duty.span
+    return last.body

@@ -18,7 +18,8 @@ from ingest.page_record import Fact, Record, collapse
 from ingest.provenance import Span
 
 KEY_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z ()'/-]{0,60}?)\s*:\s*(?P<value>.*)$")
-SHORT_KEY = re.compile(r"^(?P<key>Reference|Level|Version)\s+(?P<value>(?:ST|OCC|FA|AU)[0-9]{4}|[0-9]+(?:\.[0-9]+)?\b.*)$")
+SHORT_KEY = re.compile(r"^(?P<key>Reference|Level|Version)\s+(?P<value>(?:ST|OCC|FA|AU)[0-9]{4}|[0-9]+(?:\.[0-9]+)?"
+                       r"(?:\s*\(.*\))?)$")
 KEYS = {
     "reference": ("reference", "reference number", "standard reference", "standard reference number",
                   "ifate reference", "st code", "standard code", "standard number"),
@@ -31,7 +32,7 @@ KEYS = {
     "route": ("route", "occupational route"),
     "modified": ("date updated", "last updated", "updated"),
     "title": ("title", "standard title", "occupation title", "occupation name"),
-    "job_titles": ("typical job titles", "typical job title", "job titles"),
+    "job_titles": ("typical job titles", "typical job title", "job titles", "typical job titles include"),
     "employers": ("employers involved in creating the standard", "employers involved in creating this standard",
                   "involved employers", "trailblazer employers", "employers involved"),
     "overview": ("overview of the role", "overview"),
@@ -41,6 +42,7 @@ CODES = re.compile(r"\b(?P<code>(?:ST|FA|AU|OCC)[0-9]{4})\b")
 LEVEL_VALUE = re.compile(r"^[0-9]{1,2}\b")
 VERSION_VALUE = re.compile(r"^[vV]?(?P<version>[0-9]+(?:\.[0-9]+)*)\b")
 MONTHS = re.compile(r"^([0-9]+)\s+months?\b")
+TITLE_LEVEL = re.compile(r"^(?P<title>[^:]+?)\s*\([Ll]evel (?P<level>[0-9]{1,2})\)$")
 UK_DATE = re.compile(r"^([0-9]{2})/([0-9]{2})/([0-9]{4})$")
 BANNER = re.compile(r"^This apprenticeship(?: standard)? (?:is|has been) (?P<status>[a-z ]+?)"
                     r"(?: and is subject to change)?\.?$")
@@ -143,9 +145,16 @@ class FieldReader:
                 continue
             in_banner = False
             found = key_value(block)
-            if found is not None:
-                self.record.claimed.add(i)
-                self._key(i, *found)
+            if found is None:
+                continue
+            self.record.claimed.add(i)
+            name, key, value, whole = found
+            if name in ("job_titles", "employers") and not value.text:  # the list on the line below its label
+                below = i + 1
+                if below < len(self.blocks) and self.blocks[below].kind == "line" and key_value(self.blocks[below]) is None:
+                    self.record.claimed.add(below)
+                    value = self.blocks[below].body
+            self._key(i, name, key, value, whole)
 
     def _key(self, i: int, name: str, key: str, value: Span, whole: Span) -> None:
         r = self.record
@@ -212,6 +221,13 @@ class FieldReader:
     def read_title(self) -> None:
         """The title: from key information, else the page's first top heading, else the line above its reference."""
         r = self.record
+        for i, block in enumerate(self.blocks[:20]):
+            match = TITLE_LEVEL.match(block.text) if r.title is None and i not in r.claimed else None
+            if match and block.kind in ("line", "heading"):
+                body = block.body
+                r.title = Fact(collapse(match.group("title")), _part(body, 0, match.end("title")))
+                r.level = r.level or Fact(match.group("level"), _part(body, match.start("level"), match.end("level")))
+                r.claimed.add(i)
         if r.title is None:
             for i, block in enumerate(self.blocks):
                 if block.kind == "heading" and block.depth == 1 and i not in r.claimed:
@@ -232,9 +248,7 @@ class FieldReader:
     def read_prose(self, first_content: int) -> None:
         """Summary, entry requirements, English and maths, professional recognition; ``first_content`` is
         the first block read as a duty or statement: what a page without headings says before it is its summary."""
-        headed = any(b.kind == "heading" for b in self.blocks)
-        if headed:
-            self._sections()
+        self._sections()
         self._recognition()
         for i, block in enumerate(self.blocks):
             if i in self.record.claimed or block.kind not in ("line", "item"):
@@ -243,10 +257,10 @@ class FieldReader:
             if i < first_content and "entry requirements" in lowered and self.record.entry_requirements is None:
                 self.record.entry_requirements = Fact.of(block.line)
                 self.record.claimed.add(i)
-            elif i > first_content and "english and maths" in lowered and self.record.english_and_maths is None:
+            elif first_content < i and "english and maths" in lowered and self.record.english_and_maths is None:
                 self.record.english_and_maths = Fact.of(block.line)
                 self.record.claimed.add(i)
-        if not headed and self.record.summary is None:
+        if self.record.summary is None and first_content < len(self.blocks):
             summary = [i for i in range(first_content) if i not in self.record.claimed
                        and self.blocks[i].kind == "line"]
             if summary:

@@ -120,6 +120,7 @@ class StatementReader:
         if letter is None or not items:
             return
         first = items[0]
+        self.record.claimed.update(i for i, block in enumerate(self.blocks) if block in items)
         self.record.issue("uncoded-statements", f"{letter}-list",
                           f"{len(items)} statements under the {letter} heading carry no code and no number, so "
                           "their codes cannot be told; they were not read.", first.line)

@@ -121,8 +121,9 @@ class Record:
 
     def recognised(self) -> bool:
         """Whether anything of a standard or an occupation was found."""
-        return bool(self.duties or self.statements or self.reference or self.occupation
-                    or "occupation-card" in self.layouts)
+        return bool(self.duties or self.statements or self.reference or self.occupation or self.level
+                    or self.version or self.overview or self.summary or self.job_titles or self.employers
+                    or "occupation-card" in self.layouts or any(i.code == "uncoded-statements" for i in self.issues))
 
     def layout(self, name: str) -> None:
         if name not in self.layouts:
