@@ -88,8 +88,10 @@ def check_end(record: Record) -> None:
     issue says so.
     """
     blocks = record.page.blocks
-    if not blocks or FOOTER.match(blocks[-1].text) or len(blocks) - 1 not in record.claimed:
-        return  # a last line read as nothing: a cut there loses nothing that was read
+    if not blocks or FOOTER.match(blocks[-1].text):
+        return
+    if len(blocks) - 1 not in record.claimed and (blocks[-1].kind != "line" or len(blocks[-1].text) < 40):
+        return  # a short last line read as nothing: no paragraph of the page's to report cut
     last = blocks[-1]
     inside = lambda span: span is not None and last.line.start <= span.start <= last.line.end  # noqa: E731
     for duty in record.duties:
@@ -97,6 +99,12 @@ def check_end(record: Record) -> None:
             record.issue("truncated-ksb-cell", f"D{duty.number}", f"The page ends in duty {duty.number}'s KSB "
                          f"cell: codes after {duty.codes[-1].name} may be lost.", duty.cell_span, about=f"D{duty.number}")
             return
+    cut_row = next((d for d in record.duties if d.cell == "missing" and d.line.end < last.line.start
+                    and d is record.duties[-1]), None)
+    if cut_row is not None:
+        record.issue("truncated-duty-row", f"D{cut_row.number}", f"The page ends inside duty {cut_row.number}'s "
+                     f"row, at {last.text[-40:]!r}, before its KSB cell.", last.body, about=f"D{cut_row.number}")
+        return
     statement = next((s for s in record.statements if inside(s.span)), None)
     duty = next((d for d in record.duties if inside(d.span)), None)
     if statement is not None:
@@ -106,6 +114,10 @@ def check_end(record: Record) -> None:
     elif duty is not None:
         text, siblings = duty.text, [d.text for d in record.duties if d is not duty]
         code, subject, about, what = "truncated-duty", f"D{duty.number}", f"D{duty.number}", f"duty {duty.number}"
+    elif record.summary is not None and inside(last.line) and record.summary.span.start <= last.line.start \
+            and last.line.end <= record.summary.span.end:
+        text, siblings = last.text, record.summary.value.split("\n")[:-1]
+        code, subject, about, what = "truncated-text", "summary", "", "the summary"
     else:
         text, siblings = last.text, [b.text for b in _run_before(blocks)]
         code, subject, about, what = "truncated-text", "end", "", "its last paragraph"

@@ -14,7 +14,7 @@ import re
 from ingest.model import STATUSES
 from ingest.namespaces import slugify
 from ingest.page_blocks import Block
-from ingest.page_record import Fact, Record, collapse
+from ingest.page_record import Fact, Record, collapse, ends_a_sentence
 from ingest.provenance import Span
 
 KEY_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z ()'/-]{0,60}?)\s*:\s*(?P<value>.*)$")
@@ -68,6 +68,11 @@ def status_slug(text: str) -> str | None:
     """
     slug = slugify(text)
     return next((s for s in STATUSES if slug == s or slug.startswith(s + "-")), None)
+
+
+def _heading_like(text: str) -> bool:
+    """A short line that is not a sentence: a heading whose markup was lost ("Details of standard")."""
+    return len(text) < 60 and "," not in text and not ends_a_sentence(text)
 
 
 def key_value(block: Block) -> tuple[str, str, Span, Span] | None:
@@ -260,7 +265,7 @@ class FieldReader:
             elif first_content < i and "english and maths" in lowered and self.record.english_and_maths is None:
                 self.record.english_and_maths = Fact.of(block.line)
                 self.record.claimed.add(i)
-        if self.record.summary is None and first_content < len(self.blocks):
+        if self.record.summary is None and self.record.duties and first_content < len(self.blocks):
             summary = [i for i in range(first_content) if i not in self.record.claimed
                        and self.blocks[i].kind == "line"]
             if summary:
@@ -283,7 +288,9 @@ class FieldReader:
                 continue
             body = []
             j = i + 1
-            while j < len(self.blocks) and self.blocks[j].kind in ("line", "item") and j not in r.claimed:
+            while (j < len(self.blocks) and self.blocks[j].kind in ("line", "item") and j not in r.claimed
+                   and not (body and (name == "overview" or (_heading_like(self.blocks[j].text)
+                                                             and j + 1 < len(self.blocks))))):
                 body.append(j)
                 j += 1
             if not body:

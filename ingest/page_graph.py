@@ -137,5 +137,10 @@ def extract_graph(data: str, source: Source, iris: Iris, media: str | None = Non
     """The graph of a standard or occupation page; ParseError when nothing of one is in it."""
     record = extract(data, media or media_of(source.path, data))
     if not record.recognised():
-        raise ParseError(f"no standard or occupation found: expected {EXPECTED}")
+        if not source.occupation:
+            raise ParseError(f"no standard or occupation found: expected {EXPECTED}")
+        # The manifest names the standard the page belongs to: the page is a source of it that says nothing readable.
+        record.issue("nothing-read", "page", "No duties, K/S/B statements or key information could be read from this "
+                     "page: the capture holds only prose that no layout places.", record.page.blocks[0].line
+                     if record.page.blocks else None)
     return page_graph(record, source, iris)

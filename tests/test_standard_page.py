@@ -180,9 +180,14 @@ def issue_codes(graph) -> set[tuple[str, str]]:
             for i in graph.subjects(RDF.type, KIM.ExtractionIssue)}
 
 
-def test_a_page_with_no_standard_in_it_is_a_parse_error():
+def test_a_page_with_no_standard_in_it_is_a_parse_error(tmp_path):
     with pytest.raises(ParseError, match="no standard or occupation found"):
-        parse_text("Some text\nMore text\n")
+        parse_standard_page("Some text\nMore text\n", Source(id="t", kind="standard-page", path=tmp_path), Iris())
+
+
+def test_a_manifest_page_with_nothing_readable_is_a_source_that_says_so():
+    graph = parse_text("Some text\nMore text\n")  # the manifest names its occupation: it is a source of ST0001
+    assert {code for code, _ in issue_codes(graph)} == {"nothing-read"}
 
 
 def test_a_bad_code_in_a_cell_is_an_issue_quoting_it_and_the_good_codes_are_kept(iris):
