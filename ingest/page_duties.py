@@ -172,7 +172,7 @@ class DutyReader:
             cell, cell_line, after = self._cell_below(i)
         if block.kind == "row" and not rest and cell is None and self.header is None:
             self.record.layout("duty-list")
-        duty = Duty(number, collapse(text.text), text, block.line)
+        duty = Duty(number, collapse(text.text), text, block.line, row_end=self.blocks[after - 1].line.end)
         if cell is not None:
             self._read_cell(duty, cell, cell_line, positional)
         self._add(duty)

@@ -100,7 +100,7 @@ def check_end(record: Record) -> None:
                          f"cell: codes after {duty.codes[-1].name} may be lost.", duty.cell_span, about=f"D{duty.number}")
             return
     cut_row = next((d for d in record.duties if d.cell == "missing" and d.line.end < last.line.start
-                    and d is record.duties[-1]), None)
+                    and d.row_end >= last.line.end), None)
     if cut_row is not None:
         record.issue("truncated-duty-row", f"D{cut_row.number}", f"The page ends inside duty {cut_row.number}'s "
                      f"row, at {last.text[-40:]!r}, before its KSB cell.", last.body, about=f"D{cut_row.number}")

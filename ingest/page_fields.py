@@ -265,7 +265,8 @@ class FieldReader:
             elif first_content < i and "english and maths" in lowered and self.record.english_and_maths is None:
                 self.record.english_and_maths = Fact.of(block.line)
                 self.record.claimed.add(i)
-        if self.record.summary is None and self.record.duties and first_content < len(self.blocks):
+        headed = any(b.kind == "heading" for b in self.blocks)
+        if self.record.summary is None and not headed and self.record.duties and first_content < len(self.blocks):
             summary = [i for i in range(first_content) if i not in self.record.claimed
                        and self.blocks[i].kind == "line"]
             if summary:
@@ -289,8 +290,8 @@ class FieldReader:
             body = []
             j = i + 1
             while (j < len(self.blocks) and self.blocks[j].kind in ("line", "item") and j not in r.claimed
-                   and not (body and (name == "overview" or (_heading_like(self.blocks[j].text)
-                                                             and j + 1 < len(self.blocks))))):
+                   and not (body and (name == "overview" or (self.blocks[j].kind == "line" and j + 1 < len(self.blocks)
+                                                             and _heading_like(self.blocks[j].text))))):
                 body.append(j)
                 j += 1
             if not body:

@@ -60,6 +60,7 @@ class Duty:
     cell: str | None = None
     cell_span: Span | None = None
     codes: list[Code] = field(default_factory=list)
+    row_end: int = 0  # where the last block read as part of the duty's row ends
 
 
 @dataclass(frozen=True)
