@@ -24,13 +24,15 @@ from starlette.responses import Response
 
 from ingest.fast_validate import check_graph, relabel_blank_nodes
 from ingest.manifest import PACKAGE_ROOT, Source
-from ingest.namespaces import KIM, SH, Iris
-from ingest.standard_page import parse_standard_page
-from ingest.text import ParseError
+from ingest.namespaces import KIM, SH, SKOS, Iris
+from ingest.page_blocks import HTML_MEDIA, TEXT_MEDIA
+from ingest.page_extract import EXPECTED, extract
+from ingest.page_graph import page_graph
 from ingest.validate import Report, ShapesError, check
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import Issue, graph_issues, grouped, report_json, shapes_for
-from sparql_api.errors import BadRequest, InvalidRdf, UnsupportedMediaType
+from sparql_api.errors import BadRequest, InvalidRdf, KimError, UnsupportedMediaType
+from sparql_api.html import local_path
 from sparql_api.render import refuse_hazards
 from sparql_api.routes import media_type, read_body
 from sparql_api.routes.pages import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
@@ -43,8 +45,10 @@ PLACEHOLDER_REFERENCE = "ST0000"
 REPORT_OFFERS = ["text/turtle", "application/ld+json", HTML, "application/json"]
 # Upload media types and what reads them; the form is the HTML page's own.
 UPLOADS = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/ld+json": "jsonld",
-           "text/plain": "page", "application/x-www-form-urlencoded": "form"}
-UPLOAD_NAMES = {"turtle": "Turtle", "jsonld": "JSON-LD", "page": "standard page"}
+           "text/plain": "page", "text/html": "html", "application/json": "feed",
+           "application/x-www-form-urlencoded": "form"}
+UPLOAD_NAMES = {"turtle": "Turtle", "jsonld": "JSON-LD", "page": "standard page", "html": "standard page (HTML)",
+                "feed": "standards feed (JSON)"}
 CODE = re.compile(r"^(ST|OCC)([0-9]{4})$")
 
 
@@ -55,9 +59,15 @@ class RemoteContextRefused(BadRequest):
 
 
 class UnreadablePage(BadRequest):
-    """A text/plain upload does not have the standard-page layout; the detail names the line."""
+    """A page upload that cannot be read as text (not UTF-8)."""
 
     title, slug = "Unreadable standard page", "unreadable-page"
+
+
+class NoStandardFound(KimError):
+    """The upload holds no occupational standard: there is nothing to validate, so no report says it conforms."""
+
+    status, title, slug = 422, "No occupational standard found", "no-standard-found"
 
 
 @dataclass
@@ -69,6 +79,8 @@ class Outcome:
     triples: int
     upload_format: str
     notes: list[str] = field(default_factory=list)
+    anchors: dict[str, str] = field(default_factory=dict)  # uploaded IRI -> id of its entry in the HTML report
+    labels: dict[str, str] = field(default_factory=dict)  # uploaded IRI -> its code or last path segment
 
 
 # ------------------------------------------------------------------ reading uploads
@@ -190,32 +202,46 @@ def page_reference(reference: str | None) -> str | None:
     return f"OCC{match.group(2)}"
 
 
-def parse_page(data: bytes | str, iris: Iris, reference: str | None, notes: list[str]) -> Graph:
-    """A standard page's text as the build would read it, under a throwaway source with no manifest entry."""
+def parse_page(data: bytes | str, iris: Iris, reference: str | None, notes: list[str],
+               media: str = TEXT_MEDIA) -> Graph:
+    """A standard or occupation page (text or HTML) read by the build's extractor, under a throwaway source."""
     try:
         text = data if isinstance(data, str) else data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise UnreadablePage(f"the page is not UTF-8 text (byte {e.start})") from None
+    record = extract(text, media)
+    if not record.recognised():
+        raise NoStandardFound(f"no occupational standard found in the uploaded page: expected {EXPECTED}")
     occupation = page_reference(reference)
     source = Source(id="upload", kind="standard-page", path=Path("upload.txt"), title="Uploaded standard page",
                     occupation=occupation or f"OCC{PLACEHOLDER_REFERENCE[2:]}")
-    try:
-        graph = parse_standard_page(text, source, iris)
-    except ParseError as e:
-        raise UnreadablePage(str(e)) from None
-    if occupation is None and not _prints_reference(text):
+    printed = record.reference is not None or record.occupation is not None
+    graph = page_graph(record, source, iris)
+    if occupation is None and not printed:
         notes.append(f"The page prints no ST reference and no reference parameter was given: it was read as "
                      f"{PLACEHOLDER_REFERENCE}, a placeholder, so its IRIs are under "
                      f"{iris.standard(PLACEHOLDER_REFERENCE)} and rule R02 reports the missing reference. "
                      "Send ?reference=ST#### to use the real one.")
-    elif occupation is not None and not _prints_reference(text):
+    elif occupation is not None and not printed:
         notes.append(f"The page prints no ST reference: it was read as ST{occupation[3:]}, from the reference "
                      "parameter (no reference is asserted, so rule R02 still reports it missing).")
     return graph
 
 
-def _prints_reference(text: str) -> bool:
-    return re.search(r"^\s*(?:\d+\.\s*)?Reference:\s*(ST|OCC)\d{4}\s*$", text, re.MULTILINE) is not None
+def parse_feed_upload(data: bytes, iris: Iris) -> Graph:
+    """An IfATE / Skills England feed document, read as ``kimgraph build FILE.json`` reads it."""
+    import tempfile
+
+    from ingest.feed import FeedError, parse_feed
+
+    with tempfile.TemporaryDirectory(prefix="kimgraph-upload-") as folder:
+        path = Path(folder) / "upload.json"
+        path.write_bytes(data)
+        source = Source(id="upload", kind="feed-json", path=path, title="Uploaded standards feed")
+        try:
+            return parse_feed(source, iris)
+        except FeedError as e:
+            raise InvalidRdf(f"the feed upload cannot be read: {e}") from None
 
 
 # ------------------------------------------------------------------ validating
@@ -252,19 +278,42 @@ def validate_upload(data: bytes | str, kind: str, *, iris: Iris, concepts: Graph
                     reference: str | None = None) -> Outcome:
     """Read one upload, validate it with the concept schemes and collect its extraction issues."""
     notes: list[str] = []
+    raw = data.encode() if isinstance(data, str) else data
     if kind == "turtle":
-        graph = parse_turtle(data.encode() if isinstance(data, str) else data, base)
+        graph = parse_turtle(raw, base)
     elif kind == "jsonld":
-        graph = parse_jsonld(data.encode() if isinstance(data, str) else data, base, allowed)
+        graph = parse_jsonld(raw, base, allowed)
+    elif kind == "feed":
+        graph = parse_feed_upload(raw, iris)
     else:
-        graph = parse_page(data, iris, reference, notes)
+        graph = parse_page(data, iris, reference, notes, HTML_MEDIA if kind == "html" else TEXT_MEDIA)
+    if (None, RDF.type, KIM.OccupationalStandard) not in graph:
+        raise NoStandardFound(f"no occupational standard found in the {UPLOAD_NAMES[kind]} upload: expected a "
+                              "kim:OccupationalStandard (or a page or feed entry of one) to validate")
     triples = len(graph)
     issues = graph_issues(graph)
     union = Graph()
     union += graph
     union += concepts
     report = run_shapes(union, shapes_for(iris.base))
-    return Outcome(report, issues, triples, UPLOAD_NAMES[kind], notes)
+    anchors, labels = report_anchors(graph, report)
+    return Outcome(report, issues, triples, UPLOAD_NAMES[kind], notes, anchors, labels)
+
+
+def report_anchors(graph: Graph, report: Report) -> tuple[dict[str, str], dict[str, str]]:
+    """An anchor in the HTML report for each uploaded resource a finding or issue names: the upload's IRIs have
+    no /id/ page on this service (nothing is stored), so the report links to its own entry for each."""
+    named = {f.focus for f in report.findings} | {str(o) for o in graph.objects(None, KIM.affects)}
+    anchors, labels = {}, {}
+    for iri in sorted(i for i in named if (URIRef(i), None, None) in graph):
+        code = graph.value(URIRef(iri), SKOS.notation) or graph.value(URIRef(iri), DCTERMS.identifier)
+        label = str(code) if code is not None else iri.rstrip("/").rsplit("/", 1)[-1]
+        anchor = "upload-" + re.sub(r"[^A-Za-z0-9_-]+", "-", label).strip("-")
+        taken = set(anchors.values())
+        anchors[iri] = anchor if anchor not in taken else next(f"{anchor}-{n}" for n in range(2, len(named) + 2)
+                                                               if f"{anchor}-{n}" not in taken)
+        labels[iri] = label
+    return anchors, labels
 
 
 def report_graph(outcome: Outcome) -> Graph:
@@ -308,6 +357,16 @@ K1 S1 B1 |
 K1: Archival description standards.
 S1: Catalogue records using the collection management system.
 B1: Takes care with original documents."""
+HTML_PAGE_EXAMPLE = ("<h1>Archive assistant</h1><p>Reference: ST0999</p><table><tr><th>Duty</th><th>KSBs</th></tr>"
+                     "<tr><td>Duty 1 Catalogue new accessions to the archive's standards.</td><td>K1 S1</td></tr>"
+                     "</table><h2>Knowledge</h2><ul><li>K1: Archival description standards.</li></ul>"
+                     "<h2>Skills</h2><ul><li>S1: Catalogue records using the collection management system.</li></ul>")
+FEED_EXAMPLE = {"referenceNumber": "ST0999", "title": "Archive assistant", "level": 4, "version": "1.0",
+                "knowledges": [{"knowledgeId": "6f1c1f0e-0000-4000-8000-000000000001",
+                                "detail": "Archival description standards."}],
+                "duties": [{"dutyID": "6f1c1f0e-0000-4000-8000-0000000000d1",
+                            "dutyDetail": "Catalogue new accessions to the archive's standards.",
+                            "mappedKnowledge": ["6f1c1f0e-0000-4000-8000-000000000001"]}]}
 JSONLD_EXAMPLE = {"@context": "/context.jsonld", "id": "https://w3id.org/uk-kim/id/standard/ST0998",
                   "type": "OccupationalStandard", "reference": "ST0998", "title": "Records assistant"}
 REPORT_TURTLE = """@prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -342,7 +401,14 @@ def respond(outcome: Outcome, media: str, request: Request, text: str | None = N
         return json_response(report_json(outcome.report, outcome.issues, triples=outcome.triples,
                                          format=outcome.upload_format, notes=outcome.notes), headers)
     if media == HTML:
+        base, root = request.app.state.settings.base_iri, request.scope.get("root_path", "").rstrip("/")
+
+        def path(iri) -> str:  # an uploaded resource: its entry in this report; anything else: its page here
+            iri = str(iri)
+            return "#" + outcome.anchors[iri] if iri in outcome.anchors else local_path(iri, base, root)
+
         response = html_page(request, "validation.html", title="Validation report", report=outcome.report,
+                             path=path, anchors=outcome.anchors, labels=outcome.labels,
                              groups=grouped(outcome.report.findings), issues=outcome.issues, notes=outcome.notes,
                              triples=outcome.triples, upload_format=outcome.upload_format, text=text,
                              reference=reference, css=PAGES_CSS_PATH, endpoint=str(request.base_url) + "validate")
@@ -361,14 +427,16 @@ def validation_form(request: Request) -> Response:
     """The upload form."""
     negotiate(request.headers.get("accept"), [HTML])
     return html_page(request, "validation.html", title="Validate a standard", report=None, groups=[], issues=[],
-                     notes=[], triples=0, upload_format=None, text=None, reference=None, css=PAGES_CSS_PATH,
+                     notes=[], anchors={}, labels={}, triples=0, upload_format=None, text=None, reference=None, css=PAGES_CSS_PATH,
                      endpoint=str(request.base_url) + "validate")
 
 
 @router.post(
     "/validate", summary="Validate a standard against the conformance shapes (nothing is stored)",
-    description="Send one standard as `text/turtle`, `application/ld+json` or `text/plain` (the text of a standard "
-                "page, in the layout the build reads). It is validated with the shapes of `/shapes` and the "
+    description="Send one standard as `text/turtle`, `application/ld+json`, `text/plain` or `text/html` (a standard "
+                "or occupation page, in any layout the build's extractor reads), or `application/json` (the IfATE / "
+                "Skills England standards feed, as `kimgraph build FILE.json` reads it). It is validated with the "
+                "shapes of `/shapes` and the "
                 "action-verb concepts, and the `sh:ValidationReport` comes back as Turtle or JSON-LD, or as plain "
                 "JSON or an HTML page, by `Accept` (Turtle by default). Extraction issues found while reading a "
                 "page are listed apart from the findings (as `kim:ExtractionIssue` in RDF). The answer is 200 "
@@ -377,16 +445,20 @@ def validation_form(request: Request) -> Response:
                 "under the placeholder ST0000, and the report says so. JSON-LD may use the published context "
                 "(`/context.jsonld`) or an inline one; any other remote context is refused with 400, and this "
                 "service never fetches it. A malformed upload is 400 naming the line, an unknown Content-Type "
-                "415, a body over the size limit 413.",
+                "415, a body over the size limit 413, and an upload in which no occupational standard is found 422 "
+                "(there is nothing to validate, so no report says it conforms). In the HTML report, the duties and "
+                "KSBs of the upload link to their entries in the report itself: nothing sent is stored.",
     responses=documented({"text/turtle": REPORT_TURTLE, "application/ld+json": REPORT_JSONLD,
                           "application/json": REPORT_JSON,
                           HTML: "<p id=\"verdict\" class=\"verdict fail\">Does not conform: ...</p>"},
                          description="The validation report, in the negotiated format.",
-                         errors=(400, 406, 413, 415)),
+                         errors=(400, 406, 413, 415, 422)),
     openapi_extra={"requestBody": {"required": True, "content": {
         "text/turtle": {"schema": {"type": "string"}, "example": TURTLE_EXAMPLE},
         "application/ld+json": {"schema": {"type": "object"}, "example": JSONLD_EXAMPLE},
         "text/plain": {"schema": {"type": "string"}, "example": PAGE_EXAMPLE},
+        "text/html": {"schema": {"type": "string"}, "example": HTML_PAGE_EXAMPLE},
+        "application/json": {"schema": {"type": ["object", "array"]}, "example": FEED_EXAMPLE},
     }}},
 )
 async def validate(
@@ -416,7 +488,7 @@ async def validate(
         form_type, _ = media_type(fields.get("format", "text/turtle"))
         kind = UPLOADS.get(form_type)
         if kind in (None, "form"):
-            raise UnsupportedMediaType(f"cannot validate {form_type}; choose Turtle, JSON-LD or a standard page")
+            raise UnsupportedMediaType(f"cannot validate {form_type}; choose Turtle, JSON-LD, a page or the feed")
         text = fields.get("data", "")
         body = text.encode("utf-8")
         reference = fields.get("reference") or reference
