@@ -142,13 +142,16 @@ class Record:
         return next((s for s in self.statements if s.letter == letter and s.number == number), None)
 
 
-SENTENCE_END = re.compile(r"[.!?)\]\"'”’:;]$")
+# A full stop (or ! ? :), maybe inside a closing bracket or quote; "e.g." and "i.e." end no sentence.
+SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)[.!?:][)\]\"'”’]*$")
 
 
 def ends_a_sentence(text: str) -> bool:
-    """Whether a statement ends as a finished sentence does (a full stop, a closing bracket or quote).
+    """Whether a statement ends as a finished sentence does.
 
-    >>> ends_a_sentence("Records law."), ends_a_sentence("Records law and")
+    >>> ends_a_sentence("Records law."), ends_a_sentence("Records law and"), ends_a_sentence("as in ISO 15489)")
+    (True, False, False)
+    >>> ends_a_sentence("(see the Act.)"), ends_a_sentence("for example, e.g.")
     (True, False)
     """
     return SENTENCE_END.search(text.rstrip()) is not None
