@@ -206,3 +206,13 @@ def test_script_style_and_comments_are_not_text():
 def test_a_text_with_nothing_of_a_standard_is_not_recognised():
     assert not extract("Opening hours\nMonday to Friday, 9 to 5.\n").recognised()
     assert not extract("<html><body><p>Opening hours</p></body></html>").recognised()
+
+
+def test_doctests_of_the_extractor_pass():
+    import doctest
+
+    from ingest import page_blocks, page_card, page_duties, page_fields, page_ksbs, page_record
+
+    for module in (page_blocks, page_card, page_duties, page_fields, page_ksbs, page_record):
+        failures, _ = doctest.testmod(module)
+        assert failures == 0, module.__name__
