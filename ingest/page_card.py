@@ -138,6 +138,6 @@ def _bare_duties(record: Record, i: int) -> None:
             break
         number += 1
         record.claimed.add(j)
-        record.duties.append(Duty(number, collapse(blocks[j].text), blocks[j].line, blocks[j].line))
+        record.add_duty(Duty(number, collapse(blocks[j].text), blocks[j].line, blocks[j].line))
     if number:
         record.layout("occupation-card-duties")

@@ -268,7 +268,7 @@ class DutyReader:
         """Keep a duty once: a repeat with the same statement adds its cell; a different one is an issue."""
         known = self.record.duty(duty.number)
         if known is None:
-            self.record.duties.append(duty)
+            self.record.add_duty(duty)
         elif known.text != duty.text:
             self.record.issue("conflicting-duty", f"D{duty.number}",
                               f"Duty {duty.number} is printed twice with different statements; the first was kept.",

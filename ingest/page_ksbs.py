@@ -72,7 +72,7 @@ class StatementReader:
 
     def read(self) -> None:
         letter = None  # the letter of the Knowledge / Skills / Behaviours section being read
-        uncoded: list[Block] = []
+        uncoded: list[tuple[int, Block]] = []
         position = 0
         for i, block in enumerate(self.blocks):
             if i in self.record.claimed:
@@ -98,7 +98,7 @@ class StatementReader:
                 self._add(letter, block.ordinal, block.body)
                 self.record.layout("ksb-numbered-list")
             elif block.kind == "item":
-                uncoded.append(block)
+                uncoded.append((i, block))
             elif block.kind == "heading":
                 self._report_uncoded(letter, uncoded)
                 letter, uncoded = None, []
@@ -109,18 +109,18 @@ class StatementReader:
         statement = Statement(letter, number, collapse(span.text), span)
         known = self.record.statement(letter, number)
         if known is None:
-            self.record.statements.append(statement)
+            self.record.add_statement(statement)
         elif known.text != statement.text:
             self.record.issue("conflicting-statement", statement.name,
                               f"{statement.name} is printed twice with different statements; the first was kept.",
                               span, about=statement.name, severity="info")
 
-    def _report_uncoded(self, letter: str | None, items: list[Block]) -> None:
+    def _report_uncoded(self, letter: str | None, items: list[tuple[int, Block]]) -> None:
         """Bullets with no code and no number under a KSB heading: listed, but their codes cannot be told."""
         if letter is None or not items:
             return
-        first = items[0]
-        self.record.claimed.update(i for i, block in enumerate(self.blocks) if block in items)
+        first = items[0][1]
+        self.record.claimed.update(i for i, _ in items)
         self.record.issue("uncoded-statements", f"{letter}-list",
                           f"{len(items)} statements under the {letter} heading carry no code and no number, so "
                           "their codes cannot be told; they were not read.", first.line)

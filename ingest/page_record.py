@@ -119,6 +119,10 @@ class Record:
     issues: list[Issue] = field(default_factory=list)
     layouts: list[str] = field(default_factory=list)  # names of the layouts recognised, in order found
     claimed: set[int] = field(default_factory=set)  # indices of the blocks read as something
+    # Look-ups by key, so a page of thousands of lines is read in linear time.
+    _duties: dict[int, Duty] = field(default_factory=dict, repr=False)
+    _statements: dict[str, Statement] = field(default_factory=dict, repr=False)
+    _issue_keys: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def recognised(self) -> bool:
         """Whether anything of a standard or an occupation was found."""
@@ -132,14 +136,24 @@ class Record:
 
     def issue(self, code: str, subject: str, message: str, span: Span | None, about: str = "",
               severity: str = "warning") -> None:
-        if not any(i.code == code and i.subject == subject for i in self.issues):
+        """Record an issue once: the first of the same code about the same subject stands."""
+        if (code, subject) not in self._issue_keys:
+            self._issue_keys.add((code, subject))
             self.issues.append(Issue(code, subject, message, span, about, severity))
 
+    def add_duty(self, duty: Duty) -> None:
+        self.duties.append(duty)
+        self._duties[duty.number] = duty
+
+    def add_statement(self, statement: Statement) -> None:
+        self.statements.append(statement)
+        self._statements[statement.name] = statement
+
     def duty(self, number: int) -> Duty | None:
-        return next((d for d in self.duties if d.number == number), None)
+        return self._duties.get(number)
 
     def statement(self, letter: str, number: int) -> Statement | None:
-        return next((s for s in self.statements if s.letter == letter and s.number == number), None)
+        return self._statements.get(f"{letter}{number}")
 
 
 # A full stop (or ! ? :), maybe inside a closing bracket or quote; "e.g." and "i.e." end no sentence.
