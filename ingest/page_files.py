@@ -39,6 +39,19 @@ def is_feed_file(path: Path) -> bool:
     return head[:1] in (b"{", b"[")
 
 
+def feeds_and_pages(files: list[Path]) -> tuple[list[Path], list[Source]]:
+    """Files named on the command line, apart: feed documents (to stream), and pages as sources (to extract)."""
+    feeds, pages = [], []
+    for path in map(Path, files):
+        if not path.is_file():
+            raise PageFileError(path, "no such file")
+        if is_feed_file(path):
+            feeds.append(path)
+        else:
+            pages.append(page_source(path, read_page_file(path)[0]))
+    return feeds, pages
+
+
 def page_source(path: Path, data: bytes) -> Source:
     """The source entry of a page file given on the command line."""
     sha256 = hashlib.sha256(data).hexdigest()
@@ -90,3 +103,18 @@ def extract_dataset(paths: list[Path], iris: Iris) -> Dataset:
         for triple in graph:
             named.add(triple)
     return dataset
+
+
+RDFLIB_FORMATS = {"turtle": "turtle", "trig": "trig", "nquads": "nquads", "jsonld": "json-ld"}
+
+
+def serialize_dataset(dataset: Dataset, fmt: str) -> bytes:
+    """The dataset in ``fmt``; Turtle has no graph names, so it carries the union of the graphs."""
+    if fmt != "turtle":
+        return dataset.serialize(format=RDFLIB_FORMATS[fmt], encoding="utf-8")
+    union = Graph()
+    for prefix, namespace in dataset.namespaces():
+        union.bind(prefix, namespace)
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
+    return union.serialize(format="turtle", encoding="utf-8")

@@ -146,31 +146,17 @@ def run_stream_build(args, settings: Settings) -> int:
     started = time.perf_counter()
     iris = Iris(settings.base_iri)
     sources = load_manifest(args.manifest) if args.manifest else []
-    feeds, pages = page_files_apart(args.files)
+    from ingest.page_files import PageFileError, feeds_and_pages
+
+    try:
+        feeds, pages = feeds_and_pages(args.files)
+    except PageFileError as e:
+        raise CommandError(str(e)) from None
     result = build_stream(args.store, feeds, iris, sources + pages, batch_triples=args.batch or BATCH_TRIPLES,
                           progress=True if args.progress else None, check=not args.no_validate)
     if not args.quiet:
         print(describe(Store.open(args.store, read_only=True), result, time.perf_counter() - started))
     return 0
-
-
-def page_files_apart(files: list[Path]) -> tuple[list[Path], list]:
-    """Feed documents to stream, and the other files as page sources (read by the page extractor)."""
-    from ingest.page_files import is_feed_file, page_source, read_page_file, PageFileError
-
-    feeds, pages = [], []
-    for path in files:
-        if not path.is_file():
-            raise CommandError(f"{path}: no such file")
-        if is_feed_file(path):
-            feeds.append(path)
-            continue
-        try:
-            data, _ = read_page_file(path)
-        except PageFileError as e:
-            raise CommandError(str(e)) from None
-        pages.append(page_source(path, data))
-    return feeds, pages
 
 
 def summary(store: Store, iris: Iris, report) -> str:
@@ -266,26 +252,18 @@ def run_export(args, settings: Settings) -> int:
 
 EXTRACT_HELP = ("Print the graph extracted from standard or occupation pages, with its extraction issues and "
                 "provenance; no store is touched.")
-EXTRACT_FORMATS = {"turtle": "turtle", "trig": "trig", "nquads": "nquads", "jsonld": "json-ld"}
+EXTRACT_FORMATS = ("turtle", "trig", "nquads", "jsonld")
 
 
 def run_extract(args, settings: Settings) -> int:
     """``extract FILE...``: one named graph per file on standard output; exit 2 naming a file with nothing in it."""
-    from ingest.page_files import PageFileError, extract_dataset
+    from ingest.page_files import PageFileError, extract_dataset, serialize_dataset
 
     try:
         dataset = extract_dataset(args.files, Iris(settings.base_iri))
     except PageFileError as e:
         raise CommandError(str(e)) from None
-    if args.format == "turtle":
-        union = Graph()
-        for prefix, namespace in dataset.namespaces():
-            union.bind(prefix, namespace)
-        for s, p, o, _ in dataset.quads((None, None, None, None)):
-            union.add((s, p, o))
-        sys.stdout.buffer.write(union.serialize(format="turtle", encoding="utf-8"))
-    else:
-        sys.stdout.buffer.write(dataset.serialize(format=EXTRACT_FORMATS[args.format], encoding="utf-8"))
+    sys.stdout.buffer.write(serialize_dataset(dataset, args.format))
     return 0
 
 
