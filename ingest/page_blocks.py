@@ -183,8 +183,8 @@ class _Renderer:
             pieces, self.inline = self.inline, []
             self._emit("line", pieces)
 
-    def text_of(self, element, breaks: str = " ") -> str:
-        """An element's text content, skipping what is never shown; ``<br>`` becomes ``breaks``."""
+    def text_of(self, element) -> str:
+        """An element's text content, skipping what is never shown; a ``<br>`` or a block's end is a space."""
         pieces: list[str] = []
 
         def visit(el):
@@ -192,7 +192,7 @@ class _Renderer:
             if tag in SKIPPED:
                 return
             if tag == "br":
-                pieces.append(breaks)
+                pieces.append(" ")
             elif el.text and isinstance(el.tag, str):
                 pieces.append(el.text)
             for child in el:

@@ -25,15 +25,15 @@ SEARCH = 60  # blocks from the top where the card's level line may be
 
 
 def is_names_list(text: str) -> bool:
-    """Whether a line is a list of names: ``;`` between them, or three or more short ones between commas.
+    """Whether a line is a list of names: short ones between ``;`` (two or more) or commas (three or more).
 
     >>> is_names_list("British Library, Tate, Historic England"), is_names_list("Using judgement, care and tact.")
     (True, False)
     """
-    if ";" in text:
-        return len([p for p in text.split(";") if p.strip()]) >= 1
-    parts = [p.strip() for p in text.split(",")]
-    return (len(parts) >= 3 and not text.rstrip().endswith(".") and all(p and len(p.split()) <= 8 for p in parts))
+    separator, least = (";", 2) if ";" in text else (",", 3)
+    parts = [p.strip() for p in text.split(separator)]
+    return (len(parts) >= least and not text.rstrip().endswith(".")
+            and all(p and len(p.split()) <= 10 for p in parts))
 
 
 def read_card(record: Record) -> None:

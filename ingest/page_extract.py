@@ -93,7 +93,10 @@ def check_end(record: Record) -> None:
     if len(blocks) - 1 not in record.claimed and (blocks[-1].kind != "line" or len(blocks[-1].text) < 40):
         return  # a short last line read as nothing: no paragraph of the page's to report cut
     last = blocks[-1]
-    inside = lambda span: span is not None and last.line.start <= span.start <= last.line.end  # noqa: E731
+
+    def inside(span) -> bool:
+        return span is not None and last.line.start <= span.start <= last.line.end
+
     for duty in record.duties:
         if duty.cell == "listed" and inside(duty.cell_span):
             record.issue("truncated-ksb-cell", f"D{duty.number}", f"The page ends in duty {duty.number}'s KSB "

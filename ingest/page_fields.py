@@ -215,11 +215,8 @@ class FieldReader:
             r.job_titles.extend(Fact.of(s) for s in split_names(value, ",;|"))
         elif name == "employers":
             r.employers.extend(Fact.of(s) for s in split_names(value, ",;"))
-        elif value.text:
-            if name == "title" and CODES.fullmatch(value.text):
-                r.occupation = r.occupation or Fact(value.text, value)
-            elif getattr(r, name) is None:
-                setattr(r, name, Fact.of(value))
+        elif value.text and getattr(r, name) is None:  # title, route, overview: the first printed stands
+            setattr(r, name, Fact.of(value))
 
     # -------------------------------------------------------------- title
 
