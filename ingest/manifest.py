@@ -33,6 +33,8 @@ class Source:
     sha256: str | None = None
     text: Path | None = None
     occupation: str | None = None
+    retrieved: str | None = None  # the date the page was captured
+    note: str | None = None  # what the capture holds and where it stops, for the reader of the manifest
 
     def read(self) -> str:
         """The file the parser reads, decoded as UTF-8."""

@@ -53,8 +53,9 @@ def _parser() -> argparse.ArgumentParser:
 
     build = command("build", run_build, "Parse the sources, validate them and write a new store atomically.")
     build.add_argument("files", nargs="*", type=Path, metavar="FILE",
-                       help="IfATE / Skills England feed documents (JSON) to stream into the store; "
-                            "with FILEs the manifest is used only when --manifest is given")
+                       help="IfATE / Skills England feed documents (JSON) to stream into the store, and standard or "
+                            "occupation pages (text or HTML) in any mix; with FILEs the manifest is used only when "
+                            "--manifest is given")
     build.add_argument("--manifest", type=Path, help=f"source manifest (TOML; default {DEFAULT_MANIFEST})")
     build.add_argument("--quiet", action="store_true", help="print nothing on success")
     build.add_argument("--progress", action="store_true",
@@ -82,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     export = command("export", run_export, "Write the whole dataset, named graphs included, to standard output.")
     export.add_argument("--format", choices=("trig", "nquads", "turtle", "jsonld"), required=True,
                         help="turtle has no graph names: it carries the union of all graphs")
+
+    # Page extraction: reads files only, so it takes no --store.
+    extract = commands.add_parser("extract", help=EXTRACT_HELP, description=EXTRACT_HELP)
+    extract.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                         help="standard or occupation pages (plain text or HTML), or feed documents (JSON)")
+    extract.add_argument("--format", choices=tuple(EXTRACT_FORMATS), default="turtle",
+                         help="turtle has no graph names: it carries the union of the files' graphs")
+    extract.set_defaults(run=run_extract)
 
     serve = command("serve", run_serve, "Serve the graph over HTTP (builds it first when there is none).")
     serve.add_argument("--host")
@@ -139,7 +148,13 @@ def run_stream_build(args, settings: Settings) -> int:
     started = time.perf_counter()
     iris = Iris(settings.base_iri)
     sources = load_manifest(args.manifest) if args.manifest else []
-    result = build_stream(args.store, args.files, iris, sources, batch_triples=args.batch or BATCH_TRIPLES,
+    from ingest.page_files import PageFileError, feeds_and_pages
+
+    try:
+        feeds, pages = feeds_and_pages(args.files)
+    except PageFileError as e:
+        raise CommandError(str(e)) from None
+    result = build_stream(args.store, feeds, iris, sources + pages, batch_triples=args.batch or BATCH_TRIPLES,
                           progress=True if args.progress else None, check=not args.no_validate)
     if not args.quiet:
         print(describe(Store.open(args.store, read_only=True), result, time.perf_counter() - started))
@@ -233,6 +248,23 @@ def run_query(args, settings: Settings) -> int:
 def run_export(args, settings: Settings) -> int:
     store = open_store(settings, read_only=True, path=args.store)
     sys.stdout.buffer.write(store.dump(args.format))
+    return 0
+
+
+EXTRACT_HELP = ("Print the graph extracted from standard or occupation pages, with its extraction issues and "
+                "provenance; no store is touched.")
+EXTRACT_FORMATS = ("turtle", "trig", "nquads", "jsonld")
+
+
+def run_extract(args, settings: Settings) -> int:
+    """``extract FILE...``: one named graph per file on standard output; exit 2 naming a file with nothing in it."""
+    from ingest.page_files import PageFileError, extract_dataset, serialize_dataset
+
+    try:
+        dataset = extract_dataset(args.files, Iris(settings.base_iri))
+    except PageFileError as e:
+        raise CommandError(str(e)) from None
+    sys.stdout.buffer.write(serialize_dataset(dataset, args.format))
     return 0
 
 

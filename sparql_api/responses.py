@@ -54,6 +54,8 @@ PROBLEMS = {
     406: ("None of the media types in Accept is available here.", "Not acceptable", None),
     413: ("The request body is larger than the configured limit.", "Content too large", "content-too-large"),
     415: ("The request body's Content-Type cannot be read here.", "Unsupported media type", None),
+    422: ("The request body holds nothing this route can work on; the detail says what was expected.",
+          "Unprocessable content", None),
 }
 
 

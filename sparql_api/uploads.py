@@ -1,5 +1,5 @@
-"""Validating an upload: a standard as Turtle, JSON-LD or a standard page's text, read without storing it or
-fetching anything, checked with the shapes and the action-verb concepts, and its report as RDF.
+"""Validating an upload: a standard as Turtle, JSON-LD, a standard or occupation page (text or HTML) or a feed
+document, read without storing it or fetching anything, checked with the shapes and the action-verb concepts, and its report as RDF.
 
 The upload is validated together with the concept schemes (the stored ``graph/concepts``), which rules
 W01 and W04 look verbs up in. JSON-LD ``@context`` references are resolved here, never fetched: the
@@ -25,12 +25,13 @@ from conformance.reference import Report, ShapesError, check
 from ingest.build import CONCEPTS
 from ingest.curated import parse_concepts
 from ingest.manifest import Source
-from ingest.standard_page import parse_standard_page
-from ingest.text import ParseError
-from kimdata.namespaces import KIM, SH, Iris
+from ingest.page_blocks import HTML_MEDIA, TEXT_MEDIA
+from ingest.page_extract import EXPECTED, extract
+from ingest.page_graph import page_graph
+from kimdata.namespaces import KIM, SH, SKOS, Iris
 from kimdata.paths import CONTEXT_PATH
 from sparql_api.coverage import Issue, graph_issues, shapes_for
-from sparql_api.errors import BadRequest, InvalidRdf
+from sparql_api.errors import BadRequest, InvalidRdf, KimError
 from sparql_api.formats import refuse_hazards
 from store.protocol import KnowledgeStore
 from store.terms import to_rdflib
@@ -38,8 +39,10 @@ from store.terms import to_rdflib
 PLACEHOLDER_REFERENCE = "ST0000"
 # Upload media types and what reads them; the form is the HTML page's own.
 UPLOADS = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/ld+json": "jsonld",
-           "text/plain": "page", "application/x-www-form-urlencoded": "form"}
-UPLOAD_NAMES = {"turtle": "Turtle", "jsonld": "JSON-LD", "page": "standard page"}
+           "text/plain": "page", "text/html": "html", "application/json": "feed",
+           "application/x-www-form-urlencoded": "form"}
+UPLOAD_NAMES = {"turtle": "Turtle", "jsonld": "JSON-LD", "page": "standard page", "html": "standard page (HTML)",
+                "feed": "standards feed (JSON)"}
 CODE = re.compile(r"^(ST|OCC)([0-9]{4})$")
 
 
@@ -50,9 +53,15 @@ class RemoteContextRefused(BadRequest):
 
 
 class UnreadablePage(BadRequest):
-    """A text/plain upload does not have the standard-page layout; the detail names the line."""
+    """A page upload that cannot be read as text (not UTF-8)."""
 
     title, slug = "Unreadable standard page", "unreadable-page"
+
+
+class NoStandardFound(KimError):
+    """The upload holds no occupational standard: there is nothing to validate, so no report says it conforms."""
+
+    status, title, slug = 422, "No occupational standard found", "no-standard-found"
 
 
 @dataclass
@@ -64,6 +73,8 @@ class Outcome:
     triples: int
     upload_format: str
     notes: list[str] = field(default_factory=list)
+    anchors: dict[str, str] = field(default_factory=dict)  # uploaded IRI -> id of its entry in the HTML report
+    labels: dict[str, str] = field(default_factory=dict)  # uploaded IRI -> its code or last path segment
 
 
 # ------------------------------------------------------------------ reading uploads
@@ -185,32 +196,46 @@ def page_reference(reference: str | None) -> str | None:
     return f"OCC{match.group(2)}"
 
 
-def parse_page(data: bytes | str, iris: Iris, reference: str | None, notes: list[str]) -> Graph:
-    """A standard page's text as the build would read it, under a throwaway source with no manifest entry."""
+def parse_page(data: bytes | str, iris: Iris, reference: str | None, notes: list[str],
+               media: str = TEXT_MEDIA) -> Graph:
+    """A standard or occupation page (text or HTML) read by the build's extractor, under a throwaway source."""
     try:
         text = data if isinstance(data, str) else data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise UnreadablePage(f"the page is not UTF-8 text (byte {e.start})") from None
+    record = extract(text, media)
+    if not record.recognised():
+        raise NoStandardFound(f"no occupational standard found in the uploaded page: expected {EXPECTED}")
     occupation = page_reference(reference)
     source = Source(id="upload", kind="standard-page", path=Path("upload.txt"), title="Uploaded standard page",
                     occupation=occupation or f"OCC{PLACEHOLDER_REFERENCE[2:]}")
-    try:
-        graph = parse_standard_page(text, source, iris)
-    except ParseError as e:
-        raise UnreadablePage(str(e)) from None
-    if occupation is None and not _prints_reference(text):
+    printed = record.reference is not None or record.occupation is not None
+    graph = page_graph(record, source, iris)
+    if occupation is None and not printed:
         notes.append(f"The page prints no ST reference and no reference parameter was given: it was read as "
                      f"{PLACEHOLDER_REFERENCE}, a placeholder, so its IRIs are under "
                      f"{iris.standard(PLACEHOLDER_REFERENCE)} and rule R02 reports the missing reference. "
                      "Send ?reference=ST#### to use the real one.")
-    elif occupation is not None and not _prints_reference(text):
+    elif occupation is not None and not printed:
         notes.append(f"The page prints no ST reference: it was read as ST{occupation[3:]}, from the reference "
                      "parameter (no reference is asserted, so rule R02 still reports it missing).")
     return graph
 
 
-def _prints_reference(text: str) -> bool:
-    return re.search(r"^\s*(?:\d+\.\s*)?Reference:\s*(ST|OCC)\d{4}\s*$", text, re.MULTILINE) is not None
+def parse_feed_upload(data: bytes, iris: Iris) -> Graph:
+    """An IfATE / Skills England feed document, read as ``kimgraph build FILE.json`` reads it."""
+    import tempfile
+
+    from ingest.feed import FeedError, parse_feed
+
+    with tempfile.TemporaryDirectory(prefix="kimgraph-upload-") as folder:
+        path = Path(folder) / "upload.json"
+        path.write_bytes(data)
+        source = Source(id="upload", kind="feed-json", path=path, title="Uploaded standards feed")
+        try:
+            return parse_feed(source, iris)
+        except FeedError as e:
+            raise InvalidRdf(f"the feed upload cannot be read: {e}") from None
 
 
 # ------------------------------------------------------------------ validating
@@ -237,19 +262,42 @@ def validate_upload(data: bytes | str, kind: str, *, iris: Iris, concepts: Graph
                     reference: str | None = None) -> Outcome:
     """Read one upload, validate it with the concept schemes and collect its extraction issues."""
     notes: list[str] = []
+    raw = data.encode() if isinstance(data, str) else data
     if kind == "turtle":
-        graph = parse_turtle(data.encode() if isinstance(data, str) else data, base)
+        graph = parse_turtle(raw, base)
     elif kind == "jsonld":
-        graph = parse_jsonld(data.encode() if isinstance(data, str) else data, base, allowed)
+        graph = parse_jsonld(raw, base, allowed)
+    elif kind == "feed":
+        graph = parse_feed_upload(raw, iris)
     else:
-        graph = parse_page(data, iris, reference, notes)
+        graph = parse_page(data, iris, reference, notes, HTML_MEDIA if kind == "html" else TEXT_MEDIA)
+    if (None, RDF.type, KIM.OccupationalStandard) not in graph:
+        raise NoStandardFound(f"no occupational standard found in the {UPLOAD_NAMES[kind]} upload: expected a "
+                              "kim:OccupationalStandard (or a page or feed entry of one) to validate")
     triples = len(graph)
     issues = graph_issues(graph)
     union = Graph()
     union += graph
     union += concepts
     report = run_shapes(union, shapes_for(iris.base))
-    return Outcome(report, issues, triples, UPLOAD_NAMES[kind], notes)
+    anchors, labels = report_anchors(graph, report)
+    return Outcome(report, issues, triples, UPLOAD_NAMES[kind], notes, anchors, labels)
+
+
+def report_anchors(graph: Graph, report: Report) -> tuple[dict[str, str], dict[str, str]]:
+    """An anchor in the HTML report for each uploaded resource a finding or issue names: the upload's IRIs have
+    no /id/ page on this service (nothing is stored), so the report links to its own entry for each."""
+    named = {f.focus for f in report.findings} | {str(o) for o in graph.objects(None, KIM.affects)}
+    anchors, labels = {}, {}
+    for iri in sorted(i for i in named if (URIRef(i), None, None) in graph):
+        code = graph.value(URIRef(iri), SKOS.notation) or graph.value(URIRef(iri), DCTERMS.identifier)
+        label = str(code) if code is not None else iri.rstrip("/").rsplit("/", 1)[-1]
+        anchor = "upload-" + re.sub(r"[^A-Za-z0-9_-]+", "-", label).strip("-")
+        taken = set(anchors.values())
+        anchors[iri] = anchor if anchor not in taken else next(f"{anchor}-{n}" for n in range(2, len(named) + 2)
+                                                               if f"{anchor}-{n}" not in taken)
+        labels[iri] = label
+    return anchors, labels
 
 
 def report_graph(outcome: Outcome) -> Graph:

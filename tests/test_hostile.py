@@ -139,7 +139,7 @@ class Payload:
     content_type: str
     body: bytes
     store: int = 400  # graph store PUT and POST
-    validate: int = 400  # POST /validate (it reads Turtle, JSON-LD and standard-page text only)
+    validate: int = 400  # POST /validate (it reads Turtle, JSON-LD, standard pages as text or HTML, and feed JSON)
 
 
 def _nested_json(depth: int, opening: bytes, closing: bytes) -> bytes:
@@ -197,7 +197,7 @@ PAYLOADS = [
     Payload("jsonld-invalid-utf8", JSONLD, b'{"@id": "http://example.org/s", "http://example.org/p": "\xff\xfe"}'),
     Payload("jsonld-truncated", JSONLD, b'{"@id": "http://example.org/s", "http://example.org/p": {"@va'),
     Payload("unknown-media-type", "application/x-evil", b"<urn:s> <urn:p> <urn:o> .", store=415, validate=415),
-    Payload("html-media-type", "text/html", b"<script>alert(1)</script>", store=415, validate=415),
+    Payload("html-media-type", "text/html", b"<script>alert(1)</script>", store=415, validate=422),
     Payload("page-invalid-utf8", "text/plain; charset=utf-8", b"Reference: ST0999\nLevel: 4\n\xff\xfe\n", store=415),
     Payload("form-invalid-utf8", "application/x-www-form-urlencoded", b"format=text%2Fturtle&data=%FF%FE%3C",
             store=415),

@@ -80,8 +80,15 @@ def test_another_occupation_page_of_the_same_layout():
     assert not list(graph.subjects(RDF.type, KIM.ExtractionIssue))
 
 
-def test_a_page_not_in_the_layout_names_the_line():
+def test_a_card_with_no_level_line_still_gives_its_reference_and_its_gaps():
     text = "Occupation\nReference: OCC0001\nStatus:\nA; B\n"
-    with pytest.raises(ParseError) as error:
-        parse_occupation_page(text, Source(id="t", kind="occupation-page", path=DATA), Iris())
-    assert error.value.line == 1
+    iris = Iris()
+    graph = parse_occupation_page(text, Source(id="t", kind="occupation-page", path=DATA), iris)
+    assert graph.value(iris.standard("ST0001"), KIM.occupation) == iris.occupation("OCC0001")
+    issues = {str(graph.value(i, KIM.issueCode)) for i in graph.subjects(RDF.type, KIM.ExtractionIssue)}
+    assert issues == {"empty-status"}  # "Occupation", the line above the reference, is read as its title
+
+
+def test_a_text_with_no_occupation_in_it_is_a_parse_error():
+    with pytest.raises(ParseError, match="no standard or occupation found"):
+        parse_occupation_page("Occupation\nNothing here.\n", Source(id="t", kind="occupation-page", path=DATA), Iris())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -216,11 +217,54 @@ def test_malformed_json_is_400_naming_the_line(client):
     assert response.status_code == 400 and "line 4" in response.json()["detail"]
 
 
-def test_unreadable_page_is_400_naming_the_line(client):
-    page = b"Duty | KSBs |\n---|---|\nDuty 1 Do things. |\nK1 X7 |\nK1: Knowing.\n"
-    response = validate(client, page, "text/plain")
-    assert response.status_code == 400
-    assert "line 4" in response.json()["detail"] and "X7" in response.json()["detail"]
+@pytest.mark.parametrize("body, content_type", [
+    (b"Opening hours: Monday to Friday, 9 to 5.\n", "text/plain"),
+    (b"<html><body><p>Opening hours</p><script>var K1 = 1;</script></body></html>", "text/html"),
+    (b"<urn:a> <urn:b> <urn:c> .", "text/turtle"),
+    (b"[]", "application/json"),
+])
+def test_an_upload_with_no_standard_is_422_never_a_conforming_report(client, body, content_type):
+    response = validate(client, body, content_type, accept="text/turtle")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("#no-standard-found") and "no occupational standard found" in problem["detail"]
+
+
+def test_a_bad_code_in_a_page_is_an_extraction_issue_not_a_refusal(client):
+    page = b"Reference: ST0999\nDuty | KSBs |\n---|---|\nDuty 1 Do things. |\nK1 X7 |\nK1: Knowing.\n"
+    report = validate(client, page, "text/plain").json()
+    issues = {(i["issueCode"], i["affectedCode"]) for i in report["extractionIssues"]}
+    assert ("unreadable-ksb-code", "D1") in issues
+
+
+def test_an_html_standard_page_is_read_by_the_same_extractor(client):
+    page = DATA / "pages" / "ifate-standard-page.html"
+    report = validate(client, page.read_bytes(), "text/html").json()
+    assert report["format"] == "standard page (HTML)"
+    assert {(i["issueCode"], i["affectedCode"]) for i in report["extractionIssues"]} == {("empty-ksb-cell", "D3")}
+    assert codes(report, "R06") == {"D3"} and all("/ST0998" in f["focus"] for f in report["findings"])
+
+
+def test_the_feed_json_is_read_as_kimgraph_build_reads_it(client):
+    from ingest.feed import parse_feed
+
+    feed = DATA / "feed" / "standard.json"
+    report = validate(client, feed.read_bytes(), "application/json").json()
+    assert report["format"] == "standards feed (JSON)"
+    built = parse_feed(Source(id="upload", kind="feed-json", path=feed, title="Uploaded standards feed"), Iris())
+    assert report["triples"] == len(built)
+
+
+def test_html_report_links_focus_nodes_to_its_own_anchors(client):
+    response = validate(client, SMALL_PAGE.read_bytes(), "text/plain", accept="text/html")
+    page = response.text
+    findings = page[page.index('id="findings"'):page.index('id="extraction-issues"')]
+    links = set(re.findall(r'<a class="code" href="([^"]+)"', findings))
+    assert links and all(link.startswith("#upload-") for link in links)
+    for link in links:
+        assert f'id="{link[1:]}"' in page
+    assert 'href="/id/standard/ST0999' not in page
 
 
 @pytest.mark.parametrize("content_type", ["application/xml", "application/n-triples", None])
