@@ -127,7 +127,8 @@ def test_void_subsets_count_each_named_graph(void):
     dataset = _dataset(void)
     subsets = {s: void.value(s, VOID.triples).toPython() for s in void.objects(dataset, VOID.subset)}
     assert subsets[ONTOLOGY_GRAPH] > 100
-    assert sum(subsets.values()) == void.value(dataset, VOID.triples).toPython()
+    # sources share some triples: the dataset's count is of distinct triples, the default graph's merge
+    assert sum(subsets.values()) > void.value(dataset, VOID.triples).toPython() > subsets[ONTOLOGY_GRAPH]
 
 
 @pytest.mark.parametrize("accept", ["application/ld+json", "application/rdf+xml", "application/n-triples"])
@@ -143,7 +144,8 @@ def test_void_data_dumps_hold_the_whole_dataset(read_server, void, path, fmt):
     assert response.status_code == 200
     dataset = Dataset()
     dataset.parse(data=response.content, format=fmt)
-    assert len(list(dataset.quads())) == void.value(_dataset(void), VOID.triples).toPython()
+    distinct = {(s, p, o) for s, p, o, _ in dataset.quads()}
+    assert len(distinct) == void.value(_dataset(void), VOID.triples).toPython()
     assert any((ST1337, RDF.type, KIM.OccupationalStandard) in graph for graph in dataset.graphs())
 
 
