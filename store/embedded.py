@@ -196,6 +196,12 @@ class Store:
         if not self.read_only:
             self._store.flush()
 
+    def optimize(self) -> None:
+        """Compact the database (after a build), so that opening it later starts no compaction that could
+        remove files under a reader opening it at the same moment."""
+        if not self.read_only:
+            self._store.optimize()
+
 
 def _open_error(path: Path, directory: Path, error: Exception) -> StoreError:
     """What RocksDB's refusal to open a store means, as one line saying what to do."""

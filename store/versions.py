@@ -52,6 +52,7 @@ def build_atomically(path: Path, fill: Callable[[Store], None]) -> Path:
         store = Store(ox.Store(str(target)), target)
         fill(store)
         store.flush()
+        store.optimize()
         del store
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)

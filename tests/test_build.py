@@ -10,15 +10,17 @@ from rdflib import Dataset, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import PROV, RDF
 
-from ingest.manifest import DEFAULT_MANIFEST
+from ingest.manifest import DEFAULT_MANIFEST, load_manifest
 from kimdata.namespaces import KIM
 from kimgraph.cli import main as kimgraph
 from store.embedded import Store
 
-SOURCE_IDS = {"57c36d939ff65b92", "90e2aad157d3105b", "73081f443c3f820b", "08ea021e16e92f40", "2671f4ff48c7fd80"}
+ST1337_SOURCE_IDS = {"57c36d939ff65b92", "90e2aad157d3105b", "73081f443c3f820b", "08ea021e16e92f40", "2671f4ff48c7fd80"}
+SOURCE_IDS = {source.id for source in load_manifest()}
 
 
 def test_one_named_graph_per_source_plus_the_vocabulary_graphs(built_store, iris):
+    assert ST1337_SOURCE_IDS < SOURCE_IDS and len(SOURCE_IDS) == 20  # ST1337's five and the KIM family's fifteen
     expected = {str(iris.source_graph(s)) for s in SOURCE_IDS} | {
         str(iris.graph(name)) for name in ("ontology", "alignment", "shapes", "concepts", "validation")
     }

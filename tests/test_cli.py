@@ -14,7 +14,8 @@ from rdflib import Dataset, Graph
 
 from kimgraph.cli import main as kimgraph
 
-COUNT_DUTIES = "PREFIX kim: <https://w3id.org/uk-kim/def#> SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a kim:Duty }"
+COUNT_DUTIES = ("PREFIX kim: <https://w3id.org/uk-kim/def#> SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { "
+                "<https://w3id.org/uk-kim/id/standard/ST1337> kim:hasDuty ?d }")
 DUTY_2 = ("PREFIX kim: <https://w3id.org/uk-kim/def#> CONSTRUCT { ?d kim:mapsToKnowledge ?k } WHERE { "
           "?d kim:mapsToKnowledge ?k FILTER(?d = <https://w3id.org/uk-kim/id/standard/ST1337/duty/2>) }")
 

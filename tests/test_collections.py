@@ -15,6 +15,7 @@ from kimdata.paths import CONTEXT_PATH
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 ID = "https://w3id.org/uk-kim/id/"
+STANDARDS = ("ST0118", "ST0611", "ST0628", "ST0664", "ST0795", "ST0904", "ST1337")  # ST1337 and the KIM family
 KSB_COUNTS = {"K": 27, "S": 27, "B": 6}
 
 
@@ -50,10 +51,11 @@ def test_standards_is_a_hydra_collection(http):
     assert response.headers["content-type"].startswith("application/ld+json")
     assert "accept" in response.headers["vary"].lower()
     body = response.json()
-    assert body["type"] == ["hydra:Collection"] and body["hydra:totalItems"] == 1
+    assert body["type"] == ["hydra:Collection"] and body["hydra:totalItems"] == len(STANDARDS)
     assert body["hydra:view"]["type"] == ["hydra:PartialCollectionView"]
-    standard = members(body)[0]
-    assert standard["id"] == ID + "standard/ST1337" and standard["reference"] == "ST1337"
+    assert sorted(member["id"] for member in members(body)) == sorted(ID + f"standard/{s}" for s in STANDARDS)
+    standard = next(member for member in members(body) if member["id"] == ID + "standard/ST1337")
+    assert standard["reference"] == "ST1337"
     assert standard["type"] == ["OccupationalStandard"] and standard["level"] == 7
 
 

@@ -10,21 +10,18 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from ingest.build import parse_source
-from ingest.manifest import Source
+from ingest.manifest import Source, load_manifest
 from kimdata.namespaces import CEASN, KIM, KSB_MAPPING, OA, Iris
-from kimdata.paths import SOURCES_DIR
 from tests.helpers import DATA
 
-SOURCES = SOURCES_DIR
 EXPECTED = tomllib.loads((DATA / "family" / "expected.toml").read_text(encoding="utf-8"))["page"]
 CUT_CODES = ("truncated-statement", "truncated-duty", "truncated-duty-row", "truncated-ksb-cell", "truncated-text",
              "page-end-uncertain")
 
 
 def family_sources() -> dict[str, Source]:
-    """The family manifest's entries, by id (its paths are relative to sources/, where they will join the manifest)."""
-    data = tomllib.loads((SOURCES / "family" / "manifest-family.toml").read_text(encoding="utf-8"))
-    return {entry["id"]: Source(**{**entry, "path": SOURCES / entry["path"]}) for entry in data["source"]}
+    """The manifest's family entries (the pages under sources/family/), by id."""
+    return {source.id: source for source in load_manifest() if source.path.parent.name == "family"}
 
 
 FAMILY = family_sources()

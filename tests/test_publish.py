@@ -111,7 +111,7 @@ def test_dataset_is_a_dcat_dataset_with_licence_and_attribution(dcat, pages_serv
     assert "Open Government Licence v3.0" in str(dcat.value(dataset, DCTERMS.rights))
     assert dcat.value(dataset, DCTERMS.publisher) is not None and dcat.value(dataset, DCTERMS.description) is not None
     sources = set(dcat.objects(dataset, DCTERMS.source))
-    assert len(sources) == 5 and any(dcat.value(s, DCTERMS.license) == OGL for s in sources)
+    assert len(sources) == 20 and any(dcat.value(s, DCTERMS.license) == OGL for s in sources)
 
 
 def test_dataset_lists_each_dump_and_they_download(dcat, client, pages_server):
