@@ -15,11 +15,13 @@ size, in this order:
 - validation: the fast engine against pyshacl over the same data graphs, same findings required
   (bench/validate_bench.py); pyshacl is stopped after ``--reference-timeout`` and the ratio is then a
   lower bound; ``--reuse-reference`` takes its earlier result when its inputs are unchanged;
-- one ``kimgraph serve`` with ``oxigraph serve-read-only`` on the same store and a bare FastAPI app beside
-  it: ``GET /id/...`` JSON-LD under wrk against the bare constant endpoint (bench/resource_bench.py), then
-  ``/sparql`` lookups against Oxigraph's server and heavy queries against in-process pyoxigraph
-  (bench/sparql_bench.py; the server's query time limit raised by ``--query-timeout``), then the peak
-  memory (VmHWM) of the server and its query workers;
+- one ``kimgraph serve`` with ``oxigraph serve-read-only`` on the same store, a bare FastAPI app and a
+  minimal FastAPI + pyoxigraph SPARQL endpoint beside it: ``GET /id/...`` JSON-LD under wrk against the
+  bare constant endpoint (bench/resource_bench.py), then ``/sparql`` lookups against the minimal in-process
+  endpoint (with their ratio to Oxigraph's server) and heavy queries against in-process pyoxigraph
+  (bench/sparql_bench.py; each cell the median of ``--sparql-runs`` runs of at least 20 requests; the
+  server's query time limit raised by ``--query-timeout``), then the peak memory (VmHWM) of the server
+  and its query workers;
 - startup: cold starts of ``kimgraph serve`` against ``oxigraph serve-read-only`` (bench/startup_bench.py).
 
 Ratios are "higher is better for us": ours / baseline for rates, baseline / ours for seconds and MB.
@@ -45,7 +47,9 @@ from bench.servers import (  # noqa: E402
     kimgraph_ready,
     launch_bare,
     launch_kimgraph,
+    launch_minimal,
     launch_oxigraph,
+    minimal_ready,
     oxigraph_ready,
     tree_memory,
     wait_until,
@@ -149,9 +153,11 @@ def server_rows(size: Size, triples: int, work: Path, args) -> list[Row]:
         kim = launch_kimgraph(stack, size.store, work / f"serve-{size.label}.log", settings=settings)
         oxi = launch_oxigraph(stack, size.store, work / f"oxigraph-{size.label}.log")
         bare = launch_bare(stack, work, work / f"bare-{size.label}.log")
+        minimal = launch_minimal(stack, size.store, work, work / f"minimal-{size.label}.log")
         wait_until(lambda: kimgraph_ready(kim), kim.process, "kimgraph serve", timeout=600)
         wait_until(lambda: oxigraph_ready(oxi), oxi.process, "oxigraph serve")
         wait_until(lambda: bare_ready(bare), bare.process, "bare app")
+        wait_until(lambda: minimal_ready(minimal), minimal.process, "minimal endpoint")
         if "resources" not in args.skip:
             say(f"{size.label}: GET /id/ JSON-LD against the bare constant endpoint, wrk {args.seconds:g} s each")
             result = resource_bench.compare(size.store, kim.url, bare.url, work, args.seconds, args.connections)
@@ -162,7 +168,7 @@ def server_rows(size: Size, triples: int, work: Path, args) -> list[Row]:
                             f"duty and KSB pages at random; p99 {result.resource.p99_ms:.1f} ms against "
                             f"{result.baseline.p99_ms:.1f} ms; non-2xx {result.resource.errors}"))
         if "sparql" not in args.skip:
-            rows += sparql_rows(size, triples, kim.url, oxi.url, args)
+            rows += sparql_rows(size, triples, kim.url, oxi.url, minimal.url, args)
         if "memory" not in args.skip:
             rows.append(memory_row(kim.process.pid, oxi.process.pid, triples,
                                    [part for part in ("resources", "sparql") if part not in args.skip]))
@@ -186,19 +192,19 @@ def memory_row(server: int, oxigraph: int, triples: int, load: list[str]) -> Row
                "baseline: oxigraph serve-read-only after the /sparql load only")
 
 
-def sparql_rows(size: Size, triples: int, kim_url: str, oxi_url: str, args) -> list[Row]:
+def sparql_rows(size: Size, triples: int, kim_url: str, oxi_url: str, minimal_url: str, args) -> list[Row]:
     store = Store.open(size.store, read_only=True)
     queries = sparql_bench.bench_queries(sparql_bench.LOOKUPS + sparql_bench.HEAVY, store)
-    sizes = sparql_bench.check_answers(store, {"kimgraph": kim_url + "/sparql", "oxigraph": oxi_url + "/query"},
-                                       queries)
-    say(f"{size.label}: /sparql, {len(queries)} queries x {args.clients} clients x 3 engines, "
-        f"{args.sparql_seconds:g} s each")
-    cells = sparql_bench.compare(store, kim_url + "/sparql", oxi_url + "/query", queries, args.clients,
-                                 args.sparql_seconds)
+    sizes = sparql_bench.check_answers(store, {"kimgraph": kim_url + "/sparql", "oxigraph": oxi_url + "/query",
+                                               "minimal": minimal_url + "/sparql"}, queries)
+    say(f"{size.label}: /sparql, {len(queries)} queries x {args.clients} clients x 4 engines, "
+        f"{args.sparql_seconds:g} s and 20 requests at least, median of {args.sparql_runs} runs each")
+    cells = sparql_bench.compare(store, kim_url + "/sparql", oxi_url + "/query", minimal_url + "/sparql", queries,
+                                 args.clients, args.sparql_seconds, runs=args.sparql_runs, min_requests=20)
     rows = []
     for cell in cells:
         answer = sizes[cell.query]["in-process"]
-        errors = cell.kimgraph.errors + cell.oxigraph.errors
+        errors = cell.kimgraph.errors + cell.oxigraph.errors + cell.minimal.errors
         detail = (f"{cell.query}: {str(answer).lower() if isinstance(answer, bool) else f'{answer} solutions'}; "
                   f"p99 {cell.kimgraph.percentile(0.99):.1f} ms" + (f"; {errors} errors" if errors else "")
                   + (f"; KIM_QUERY_TIMEOUT={args.query_timeout:g}" if args.query_timeout else ""))
@@ -208,10 +214,12 @@ def sparql_rows(size: Size, triples: int, kim_url: str, oxi_url: str, args) -> l
                             ratio_text(cell.kim_vs_inprocess), ">= 0.9", cell.kim_vs_inprocess >= 0.9,
                             detail + f"; oxigraph serve {cell.oxigraph.rate:,.1f} req/s"))
         else:
-            rows.append(Row(f"/sparql {cell.query} x{cell.clients} vs oxigraph serve", triples,
-                            f"{cell.kimgraph.rate:,.0f} req/s", f"{cell.oxigraph.rate:,.0f} req/s",
-                            ratio_text(cell.kim_vs_oxigraph), ">= 0.5", cell.kim_vs_oxigraph >= 0.5,
-                            detail + f"; oxigraph p99 {cell.oxigraph.percentile(0.99):.1f} ms"))
+            rows.append(Row(f"/sparql {cell.query} x{cell.clients} vs minimal in-process endpoint", triples,
+                            f"{cell.kimgraph.rate:,.0f} req/s", f"{cell.minimal.rate:,.0f} req/s",
+                            ratio_text(cell.kim_vs_minimal), ">= 1.0", cell.kim_vs_minimal >= 1.0,
+                            detail + f"; minimal p99 {cell.minimal.percentile(0.99):.1f} ms; oxigraph serve "
+                            f"{cell.oxigraph.rate:,.0f} req/s (kimgraph / oxigraph {cell.kim_vs_oxigraph:.2f}), "
+                            f"p99 {cell.oxigraph.percentile(0.99):.1f} ms"))
     return rows
 
 
@@ -292,6 +300,8 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--sparql-seconds", type=float, help="duration per /sparql cell (default 3; --quick 1)")
     parser.add_argument("--clients", type=int, nargs="+", default=[8], help="/sparql client threads")
+    parser.add_argument("--sparql-runs", type=int, help="runs of each /sparql cell, the median kept (default 3; "
+                                                        "--quick 1)")
     parser.add_argument("--query-timeout", type=float, default=120,
                         help="KIM_QUERY_TIMEOUT of the measured server, so that heavy queries at 1M are measured "
                              "rather than stopped (default 120; 0: the server's own default)")
@@ -299,8 +309,8 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fast-runs", type=int, help="fast validation runs (default 3; --quick 2)")
     parser.add_argument("--startup-runs", type=int, help="cold starts of each server (default 5; --quick 3)")
     args = parser.parse_args(argv)
-    defaults = {"seconds": (10, 3), "sparql_seconds": (3, 1), "build_runs": (3, 2), "fast_runs": (3, 2),
-                "startup_runs": (5, 3)}
+    defaults = {"seconds": (10, 3), "sparql_seconds": (3, 1), "sparql_runs": (3, 1), "build_runs": (3, 2),
+                "fast_runs": (3, 2), "startup_runs": (5, 3)}
     for name, (full, quick) in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)

@@ -1,8 +1,9 @@
 """The servers the benchmarks measure, started on 127.0.0.1 and stopped with an ExitStack, and their memory.
 
 ``kimgraph serve`` on a store, ``oxigraph serve-read-only`` on the same store directory (kimgraph opens it
-read-only too when no write token is set), and a bare FastAPI app returning a constant under the same
-uvicorn options as ``sparql_api/server.py``. Peak memory is VmHWM from ``/proc/<pid>/status`` (Linux).
+read-only too when no write token is set), a bare FastAPI app returning a constant, and a minimal FastAPI
+SPARQL endpoint running queries in-process on pyoxigraph, both under the same uvicorn options as
+``sparql_api/server.py``. Peak memory is VmHWM from ``/proc/<pid>/status`` (Linux).
 """
 
 from __future__ import annotations
@@ -39,6 +40,36 @@ BARE_APP = textwrap.dedent('''
     @app.get("/constant")
     def constant() -> Response:
         return Response(BODY, media_type="application/ld+json")
+
+    if __name__ == "__main__":
+        uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), proxy_headers=True,
+                                      timeout_graceful_shutdown=5, log_level="info")).run()
+''')
+
+# The naive in-process design the /sparql target is set against: FastAPI running the query on pyoxigraph in
+# the server process, with no limits, no time limit and no worker, under the same uvicorn options. The
+# store's default graph is already the merge of its named graphs, so it is queried as it is.
+MINIMAL_APP = textwrap.dedent('''
+    import sys
+    from urllib.parse import parse_qs
+
+    import pyoxigraph
+    import uvicorn
+    from fastapi import FastAPI, Request
+    from fastapi.responses import Response
+    from starlette.concurrency import run_in_threadpool
+
+    app = FastAPI()
+    store = pyoxigraph.Store.read_only(sys.argv[2])
+    JSON = pyoxigraph.QueryResultsFormat.JSON
+
+    def answer(query: str) -> bytes:
+        return store.query(query).serialize(format=JSON)
+
+    @app.post("/sparql")
+    async def sparql(request: Request) -> Response:
+        query = parse_qs((await request.body()).decode())["query"][0]
+        return Response(await run_in_threadpool(answer, query), media_type="application/sparql-results+json")
 
     if __name__ == "__main__":
         uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), proxy_headers=True,
@@ -119,10 +150,11 @@ def launch_kimgraph(stack: ExitStack, store: Path, log: Path, workers: int | Non
 
 
 def launch_oxigraph(stack: ExitStack, store: Path, log: Path) -> Server:
-    """``oxigraph serve-read-only`` on the same store directory, default graph the union; not yet waited for."""
+    """``oxigraph serve-read-only`` on the same store directory, not yet waited for. Its default graph is the
+    stored one, which a build keeps as the merge of the named graphs (store/merge.py), as kimgraph serves it."""
     port = free_port()
     process = start(stack, [oxigraph_command(), "serve-read-only", "--location", str(Path(store).resolve()),
-                            "--bind", f"127.0.0.1:{port}", "--union-default-graph"], log)
+                            "--bind", f"127.0.0.1:{port}"], log)
     return Server(process, f"http://127.0.0.1:{port}")
 
 
@@ -133,6 +165,19 @@ def launch_bare(stack: ExitStack, work: Path, log: Path) -> Server:
     port = free_port()
     process = start(stack, [sys.executable, str(script), str(port)], log)
     return Server(process, f"http://127.0.0.1:{port}")
+
+
+def launch_minimal(stack: ExitStack, store: Path, work: Path, log: Path) -> Server:
+    """The minimal FastAPI + pyoxigraph SPARQL endpoint (``POST /sparql``) on ``store``; not yet waited for."""
+    script = work / "minimal_sparql_app.py"
+    script.write_text(MINIMAL_APP)
+    port = free_port()
+    process = start(stack, [sys.executable, str(script), str(port), str(Path(store).resolve())], log)
+    return Server(process, f"http://127.0.0.1:{port}")
+
+
+def minimal_ready(server: Server) -> bool:
+    return httpx.post(server.url + "/sparql", data={"query": "ASK {}"}, timeout=2).status_code == 200
 
 
 def kimgraph_ready(server: Server) -> bool:

@@ -1,14 +1,17 @@
 """Requests per second of /sparql under ``kimgraph serve``, against the same queries run in-process on
-pyoxigraph and sent to ``oxigraph serve-read-only`` over the same store, at several numbers of clients.
+pyoxigraph, sent to a minimal FastAPI endpoint running them in-process on pyoxigraph (no limits, no time
+limit, no worker), and sent to ``oxigraph serve-read-only`` over the same store, at several numbers of clients.
 
-    .venv/bin/python bench/sparql_bench.py [--store var/store] [--seconds 2] [--clients 1 8 32]
+    .venv/bin/python bench/sparql_bench.py [--store var/store] [--seconds 2] [--clients 1 8 32] [--runs 3]
 
 Needs the ``oxigraph`` command (PyPI package ``oxigraph``, same version as pyoxigraph). Without
 ``--store`` it builds one in a temporary directory. Each (engine, query, clients) cell runs for
-``--seconds``. The clients are Python threads with one keep-alive httpx client each: on a 2-core
-machine they compete with the servers for CPU, so the fastest engine is partly client-bound, and the
-ratios understate its lead. A parameter whose example IRI is not in the store (a generated corpus has
-no ST1337) is bound to the first resource of its kind instead. A script that prints figures, never a test.
+``--seconds`` and at least ``--min-requests`` requests, ``--runs`` times; the run with the median rate is
+kept, so that one slow moment of a loaded machine does not decide a ratio. The clients are Python threads with
+one keep-alive httpx client each: on a 2-core machine they compete with the servers for CPU, so the fastest
+engine is partly client-bound, and the ratios understate its lead. A parameter whose example IRI is not in the
+store (a generated corpus has no ST1337) is bound to the first resource of its kind instead. A script that
+prints figures, never a test.
 """
 
 from __future__ import annotations
@@ -31,7 +34,16 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import BIN, kimgraph_ready, launch_kimgraph, launch_oxigraph, oxigraph_ready, wait_until  # noqa: E402
+from bench.servers import (  # noqa: E402
+    BIN,
+    kimgraph_ready,
+    launch_kimgraph,
+    launch_minimal,
+    launch_oxigraph,
+    minimal_ready,
+    oxigraph_ready,
+    wait_until,
+)
 from sparql_api.named_queries import NamedQuery, bind, load_queries, with_values  # noqa: E402
 from store.embedded import Store
 from store.terms import RESULT_FORMATS  # noqa: E402
@@ -71,13 +83,18 @@ class Cell:
 
 @dataclass
 class QueryCells:
-    """The three engines on one query at one number of clients."""
+    """The four engines on one query at one number of clients."""
 
     query: str
     clients: int
     inprocess: Cell
     kimgraph: Cell
     oxigraph: Cell
+    minimal: Cell
+
+    @property
+    def kim_vs_minimal(self) -> float:
+        return self.kimgraph.rate / self.minimal.rate if self.minimal.rate else float("nan")
 
     @property
     def kim_vs_oxigraph(self) -> float:
@@ -152,8 +169,15 @@ def inprocess_worker(store: Store, text: str) -> Callable[[], Callable[[], int]]
     return make
 
 
-def measure(make: Callable[[], Callable[[], int]], clients: int, seconds: float) -> Cell:
-    """Run ``clients`` threads sending requests back to back for ``seconds``."""
+def median_run(runs: int, once: Callable[[], Cell]) -> Cell:
+    """``once`` run ``runs`` times; the run whose rate is the median (the lower middle one for an even count)."""
+    cells = sorted((once() for _ in range(max(1, runs))), key=lambda cell: cell.rate)
+    return cells[(len(cells) - 1) // 2]
+
+
+def measure(make: Callable[[], Callable[[], int]], clients: int, seconds: float, min_requests: int = 0) -> Cell:
+    """Run ``clients`` threads sending requests back to back for ``seconds``, and on until ``min_requests``
+    requests have been answered in all."""
     counts, errors, latencies = [0] * clients, [0] * clients, [[] for _ in range(clients)]
     start_line = threading.Barrier(clients + 1)
     stop_at = [0.0]
@@ -162,7 +186,7 @@ def measure(make: Callable[[], Callable[[], int]], clients: int, seconds: float)
         once = make()
         once()  # warm the connection and the query cache outside the measurement
         start_line.wait()
-        while (now := time.perf_counter()) < stop_at[0]:
+        while (now := time.perf_counter()) < stop_at[0] or sum(counts) + sum(errors) < min_requests:
             try:
                 ok = once() == 200
             except (httpx.HTTPError, OSError):
@@ -204,32 +228,38 @@ def _size(results: dict) -> int | bool:
     return results["boolean"] if "boolean" in results else len(results["results"]["bindings"])
 
 
-def compare(store: Store, kimgraph_url: str, oxigraph_url: str, queries: list[tuple[str, str]],
-            clients: list[int], seconds: float, report: Callable[[QueryCells], None] | None = None
-            ) -> list[QueryCells]:
-    """Every query at every number of clients on the three engines: in-process, /sparql, oxigraph serve."""
+def compare(store: Store, kimgraph_url: str, oxigraph_url: str, minimal_url: str, queries: list[tuple[str, str]],
+            clients: list[int], seconds: float, report: Callable[[QueryCells], None] | None = None,
+            runs: int = 1, min_requests: int = 0) -> list[QueryCells]:
+    """Every query at every number of clients on the four engines: in-process, /sparql, oxigraph serve and
+    the minimal in-process endpoint; each cell the median of ``runs`` runs of at least ``min_requests``."""
     cells = []
     for name, text in queries:
         for count in clients:
+            def cell_of(make: Callable[[], Callable[[], int]], count: int = count) -> Cell:
+                return median_run(runs, lambda: measure(make, count, seconds, min_requests))
+
             cell = QueryCells(name, count,
-                              measure(inprocess_worker(store, text), count, seconds),
-                              measure(http_worker(kimgraph_url, text), count, seconds),
-                              measure(http_worker(oxigraph_url, text), count, seconds))
+                              cell_of(inprocess_worker(store, text)),
+                              cell_of(http_worker(kimgraph_url, text)),
+                              cell_of(http_worker(oxigraph_url, text)),
+                              cell_of(http_worker(minimal_url, text)))
             cells.append(cell)
             if report is not None:
                 report(cell)
     return cells
 
 
-HEADER = (f"{'query':<22} {'clients':>7} {'in-process':>11} {'kimgraph':>9} {'oxigraph':>9} "
-          f"{'kim/oxi':>8} {'kim/in-proc':>11} {'kim p99 ms':>10} {'oxi p99 ms':>10} {'errors':>6}")
+HEADER = (f"{'query':<22} {'clients':>7} {'in-process':>11} {'minimal':>9} {'kimgraph':>9} {'oxigraph':>9} "
+          f"{'kim/min':>8} {'kim/oxi':>8} {'kim/in-proc':>11} {'kim p99 ms':>10} {'oxi p99 ms':>10} {'errors':>6}")
 
 
 def print_cell(cell: QueryCells) -> None:
-    print(f"{cell.query:<22} {cell.clients:>7} {cell.inprocess.rate:>11.0f} {cell.kimgraph.rate:>9.0f} "
-          f"{cell.oxigraph.rate:>9.0f} {cell.kim_vs_oxigraph:>8.2f} {cell.kim_vs_inprocess:>11.2f} "
+    print(f"{cell.query:<22} {cell.clients:>7} {cell.inprocess.rate:>11.0f} {cell.minimal.rate:>9.0f} "
+          f"{cell.kimgraph.rate:>9.0f} {cell.oxigraph.rate:>9.0f} {cell.kim_vs_minimal:>8.2f} "
+          f"{cell.kim_vs_oxigraph:>8.2f} {cell.kim_vs_inprocess:>11.2f} "
           f"{cell.kimgraph.percentile(0.99):>10.1f} {cell.oxigraph.percentile(0.99):>10.1f} "
-          f"{cell.kimgraph.errors + cell.oxigraph.errors:>6}", flush=True)
+          f"{cell.kimgraph.errors + cell.oxigraph.errors + cell.minimal.errors:>6}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", nargs="+", default=list(DEFAULT_QUERIES),
                         help="named queries to send (the constant ASK is always added)")
     parser.add_argument("--workers", type=int, help="KIM_WORKERS for kimgraph serve (default: its setting)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each cell; the median is kept")
+    parser.add_argument("--min-requests", type=int, default=20, help="requests at least in each run of a cell")
     args = parser.parse_args(argv)
 
     with ExitStack() as stack:
@@ -248,21 +280,25 @@ def main(argv: list[str] | None = None) -> int:
         store = Store.open(store_path, read_only=True)
         kim = launch_kimgraph(stack, store_path, work / "kimgraph.log", args.workers)
         oxi = launch_oxigraph(stack, store_path, work / "oxigraph.log")
+        minimal = launch_minimal(stack, store_path, work, work / "minimal.log")
         wait_until(lambda: kimgraph_ready(kim), kim.process, "kimgraph serve")
         wait_until(lambda: oxigraph_ready(oxi), oxi.process, "oxigraph serve")
+        wait_until(lambda: minimal_ready(minimal), minimal.process, "minimal endpoint")
 
         names = [name for name in args.queries if name != ASK[0]] + [ASK[0]]
         queries = bench_queries(names, store)
-        check_answers(store, {"kimgraph": kim.url + "/sparql", "oxigraph": oxi.url + "/query"}, queries)
+        check_answers(store, {"kimgraph": kim.url + "/sparql", "oxigraph": oxi.url + "/query",
+                              "minimal": minimal.url + "/sparql"}, queries)
         print(f"store: {len(store)} quads; {args.seconds:g} s per cell; clients are Python threads (see --help)\n")
         print(HEADER)
         print("-" * len(HEADER))
-        cells = compare(store, kim.url + "/sparql", oxi.url + "/query", queries, args.clients, args.seconds,
-                        print_cell)
-        finite = [c.kim_vs_oxigraph for c in cells if c.kim_vs_oxigraph == c.kim_vs_oxigraph]
-        if finite:
-            mean = statistics.geometric_mean(finite)
-            print(f"\nkimgraph / oxigraph serve, geometric mean over all cells: {mean:.2f}")
+        cells = compare(store, kim.url + "/sparql", oxi.url + "/query", minimal.url + "/sparql", queries,
+                        args.clients, args.seconds, print_cell, args.runs, args.min_requests)
+        for label, ratio in (("oxigraph serve", "kim_vs_oxigraph"), ("the minimal endpoint", "kim_vs_minimal")):
+            finite = [getattr(c, ratio) for c in cells if getattr(c, ratio) == getattr(c, ratio)]
+            if finite:
+                mean = statistics.geometric_mean(finite)
+                print(f"kimgraph / {label}, geometric mean over all cells: {mean:.2f}")
     return 0
 
 
