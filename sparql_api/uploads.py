@@ -288,7 +288,8 @@ def report_anchors(graph: Graph, report: Report) -> tuple[dict[str, str], dict[s
     """An anchor in the HTML report for each uploaded resource a finding or issue names: the upload's IRIs have
     no /id/ page on this service (nothing is stored), so the report links to its own entry for each."""
     named = {f.focus for f in report.findings} | {str(o) for o in graph.objects(None, KIM.affects)}
-    anchors, labels = {}, {}
+    anchors: dict[str, str] = {}
+    labels: dict[str, str] = {}
     for iri in sorted(i for i in named if (URIRef(i), None, None) in graph):
         code = graph.value(URIRef(iri), SKOS.notation) or graph.value(URIRef(iri), DCTERMS.identifier)
         label = str(code) if code is not None else iri.rstrip("/").rsplit("/", 1)[-1]
