@@ -10,6 +10,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from ingest.manifest import ManifestError, load_manifest
+from ingest.page_files import PageFileError, extract_dataset, feeds_and_pages, serialize_dataset
 from kimdata.namespaces import KIM, Iris
 from kimdata.paths import DEFAULT_MANIFEST
 from sparql_api.settings import Settings
@@ -148,8 +149,6 @@ def run_stream_build(args, settings: Settings) -> int:
     started = time.perf_counter()
     iris = Iris(settings.base_iri)
     sources = load_manifest(args.manifest) if args.manifest else []
-    from ingest.page_files import PageFileError, feeds_and_pages
-
     try:
         feeds, pages = feeds_and_pages(args.files)
     except PageFileError as e:
@@ -258,8 +257,6 @@ EXTRACT_FORMATS = ("turtle", "trig", "nquads", "jsonld")
 
 def run_extract(args, settings: Settings) -> int:
     """``extract FILE...``: one named graph per file on standard output; exit 2 naming a file with nothing in it."""
-    from ingest.page_files import PageFileError, extract_dataset, serialize_dataset
-
     try:
         dataset = extract_dataset(args.files, Iris(settings.base_iri))
     except PageFileError as e:
