@@ -111,7 +111,7 @@ def natural(code: str) -> tuple:
     ['B1', 'K2', 'K10', 'S1']
     """
     match = re.match(r"^(\D*)(\d*)(.*)$", code)
-    prefix, number, rest = match.groups()
+    prefix, number, rest = match.groups() if match else (code, "", "")  # no match only across a line break
     return (prefix, int(number) if number else -1, rest)
 
 

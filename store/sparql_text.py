@@ -26,6 +26,7 @@ from rdflib.term import Node
 from store.errors import QuerySyntaxError
 from store.terms import XSD_STRING, to_rdflib
 
+# Every alternative is a named group, and "other" takes any character: a match's lastgroup is always set.
 _TOKENS = re.compile(r"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\n\r]*)
@@ -73,7 +74,7 @@ def tokens(text: str) -> list[Token]:
     >>> [t.text for t in tokens('SELECT ?service { <urn:SERVICE> ex:SERVICE "SERVICE" } # SERVICE')]
     ['SELECT', '?service', '{', '<urn:SERVICE>', 'ex:SERVICE', '"SERVICE"', '}']
     """
-    return [Token(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text)
+    return [Token(m.lastgroup or "", m.group(), m.start()) for m in _TOKENS.finditer(text)
             if m.lastgroup not in ("ws", "comment")]
 
 
@@ -91,7 +92,8 @@ def query_form(text_or_tokens: str | list[Token]) -> str | None:
     'CONSTRUCT'
     """
     if isinstance(text_or_tokens, str):  # stops at the form: the prologue is short, the query may not be
-        found: Iterator[Token] = (Token(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text_or_tokens))
+        found: Iterator[Token] = (Token(m.lastgroup or "", m.group(), m.start())
+                                  for m in _TOKENS.finditer(text_or_tokens))
     else:
         found = iter(text_or_tokens)
     for token in found:
