@@ -26,12 +26,13 @@ build: $(STAMP)
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
-## lint: ruff and the import layers (import-linter)
+## lint: ruff, the import layers (import-linter) and the types (mypy); CI runs it before the tests
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
-## typecheck: mypy over the packages (not yet clean, so not yet part of lint and CI)
+## typecheck: mypy alone over the packages (configured in pyproject.toml; also part of lint)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

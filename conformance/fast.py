@@ -22,6 +22,7 @@ from conformance.reference import Report, ShapesError, load_shapes, to_report
 from conformance.shape_compiler import ALLOWED_SEVERITIES, CompiledShape, compile_shapes
 from kimdata.namespaces import SH
 from store.embedded import Store
+from store.protocol import KnowledgeStore
 from store.terms import to_rdflib
 
 __all__ = ["CompiledShape", "check_graph", "check_store", "compile_shapes", "relabel_blank_nodes"]
@@ -47,7 +48,7 @@ class _Result:
     constraint: Node | None = None
 
 
-def check_store(store: Store, shapes: Graph | None = None, graphs: list[str] | None = None) -> Report:
+def check_store(store: KnowledgeStore, shapes: Graph | None = None, graphs: list[str] | None = None) -> Report:
     """Validate the union of ``store``'s named graphs (or only ``graphs``) against ``shapes``."""
     shapes = load_shapes() if shapes is None else shapes
     if (None, SH.rule, None) in shapes:
@@ -62,7 +63,7 @@ def check_store(store: Store, shapes: Graph | None = None, graphs: list[str] | N
     return to_report(conforms, report, _codes(store, {r.focus for r in results}, scope))
 
 
-def _run(store: Store, units: list[CompiledShape], scope: dict) -> list[list[dict[str, Node]]]:
+def _run(store: KnowledgeStore, units: list[CompiledShape], scope: dict) -> list[list[dict[str, Node]]]:
     """Each unit's rows, in unit order; the queries run on all cores (pyoxigraph releases the GIL)."""
     # SPARQL-constraint shapes go first: they are the slow ones, and should not start last.
     order = sorted((u for u in units if u.query), key=lambda u: not any(b.kind == "sparql" for b in u.branches))
@@ -72,7 +73,7 @@ def _run(store: Store, units: list[CompiledShape], scope: dict) -> list[list[dic
     return [rows.get(u.index, []) for u in units]
 
 
-def _select(store: Store, query: str, scope: dict) -> list[dict[str, Node]]:
+def _select(store: KnowledgeStore, query: str, scope: dict) -> list[dict[str, Node]]:
     """Store.select, but the solutions object is gone before terms are converted."""
     # pyoxigraph's QuerySolutions must be freed on the thread that made it. rdflib logs ill-typed
     # literals with a traceback; a handler that keeps records (pytest's) would keep this frame alive.
@@ -172,7 +173,7 @@ def _conforms(units: list[CompiledShape], results: list[_Result]) -> bool:
 class _DataNodes:
     """Blank nodes of the data, fetched from the store when a result names one (pyshacl copies them in)."""
 
-    def __init__(self, store: Store, scope: dict):
+    def __init__(self, store: KnowledgeStore, scope: dict):
         self.store, self.scope, self.graph = store, scope, Graph()
         self.fetched: set[Node] = set()
 
@@ -251,7 +252,7 @@ def _clone_term(graph: Graph, term: Node, target: Graph, depth: int) -> Node:
     return term
 
 
-def _codes(store: Store, focus_nodes: set[Node], scope: dict) -> Graph:
+def _codes(store: KnowledgeStore, focus_nodes: set[Node], scope: dict) -> Graph:
     """skos:notation and dcterms:identifier of the focus nodes: what Finding.code is read from."""
     codes = Graph()
     iris = sorted(n for n in focus_nodes if isinstance(n, URIRef))

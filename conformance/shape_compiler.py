@@ -162,7 +162,7 @@ class _Compiler(Conditions):
         if tests == [(SH.MinCountConstraintComponent, "<", 1)]:
             branches.append(Branch("focus", SH.MinCountConstraintComponent))
             arms.append(f"{this} FILTER NOT EXISTS {{ ?this {p} ?{self.fresh()} }}")
-        elif tests:
+        elif tests and p is not None:  # a count without a path was refused above
             branches.append(Branch("count", counts=tuple(tests)))
             arms.append(self.count(focus, p, None, tests))
         for qualified in sorted(g.objects(shape, SH.qualifiedValueShape)):

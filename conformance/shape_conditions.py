@@ -106,7 +106,8 @@ class Conditions:
 
     def value_checks(self, shape: Node, depth: int, top: bool) -> list[tuple[URIRef, Callable[[str], str]]]:
         """(component, condition on a value node that holds when it conforms), one per parameter value."""
-        g, checks = self.g, []
+        g = self.g
+        checks: list[tuple[URIRef, Callable[..., str]]] = []  # each called with the value variable alone
         for cls in sorted(g.objects(shape, SH["class"])):
             checks.append((SH.ClassConstraintComponent,
                            lambda v, c=cls: f"EXISTS {{ {v} <{RDF.type}>/<{RDFS.subClassOf}>* {term(c)} }}"))

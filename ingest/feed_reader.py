@@ -138,7 +138,8 @@ def _failure_offset(path: Path, chunk_start: int, lexical: bool) -> int:
                 offset += len(data)
         except ijson.JSONError:
             return chunk_start
-        tail = b"" if in_string else LITERAL_TAIL.search(data).group()
+        found_tail = None if in_string else LITERAL_TAIL.search(data)  # matches always, if only the empty tail
+        tail = b"" if found_tail is None else found_tail.group()
         token = literal = opened if in_string else offset - len(tail)
         escaped, in_literal = bool(carry), bool(tail)
         escape = offset - 1 if escaped else -CHUNK
@@ -208,7 +209,7 @@ def scan_versions(path: Path) -> tuple[list[tuple | None], str]:
     prefix = _shape(path)
     keys = {(f"{prefix}.{key}" if prefix else key): i for i, key in enumerate(SCANNED)}
     entries: list[tuple | None] = []
-    current: list | None = None
+    current: list = [None] * len(SCANNED)  # the entry being read (a fresh one at each start_map)
     digest = hashlib.sha256()
     with open(path, "rb") as raw:
         reader = _Reader(raw, digest)

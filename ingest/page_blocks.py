@@ -150,7 +150,7 @@ def collapse(text: str) -> str:
 class _Renderer:
     """Walks an lxml tree, writing the text content one block a line and keeping each block's spans."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lines: list[str] = []
         self.length = 0
         self.blocks: list[Block] = []

@@ -39,14 +39,13 @@ def is_names_list(text: str) -> bool:
 def read_card(record: Record) -> None:
     """Read the occupation card of a page, if it has one."""
     blocks = record.page.blocks
-    at = next((i for i, b in enumerate(blocks[:SEARCH]) if i not in record.claimed and b.kind in ("line", "heading")
-               and LEVEL_TITLE.match(b.text)), None)
-    if at is None:
+    at, match = next(((i, m) for i, b in enumerate(blocks[:SEARCH]) if i not in record.claimed
+                      and b.kind in ("line", "heading") and (m := LEVEL_TITLE.match(b.text))), (None, None))
+    if at is None or match is None:
         return
     record.layout("occupation-card")
     record.claimed.add(at)
     block = blocks[at]
-    match = LEVEL_TITLE.match(block.text)
     body = block.body
     record.level = Fact(match.group("level"), Span(body.start + match.start("level"), body.start + match.end("level"),
                                                    match.group("level")))

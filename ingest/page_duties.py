@@ -79,22 +79,23 @@ def table_header(blocks: list[Block], i: int) -> Header | None:
     """The duty table's header at block ``i``: a row of labels, or label lines one under another."""
     block = blocks[i]
     if block.kind == "row":
-        roles = tuple(column_role(c.text) for c in block.cells if c.text)
-        if roles and roles[0] == "duty" and "ksb" in roles and None not in roles:
+        found = [column_role(c.text) for c in block.cells if c.text]
+        roles = tuple(role for role in found if role is not None)
+        if roles and roles[0] == "duty" and "ksb" in roles and len(roles) == len(found):
             rule = i + 1 < len(blocks) and blocks[i + 1].kind == "rule"
             return Header(roles, 2 if rule else 1, False)
         return None
     if block.kind not in ("line", "heading") or column_role(block.text) != "duty":
         return None
-    roles = ["duty"]
+    labels = ["duty"]
     j = i + 1
     while j < len(blocks) and blocks[j].kind in ("line", "heading"):
         role = column_role(blocks[j].text)
-        if role in (None, "duty"):
+        if role is None or role == "duty":
             break
-        roles.append(role)
+        labels.append(role)
         j += 1
-    return Header(tuple(roles), j - i, True) if len(roles) > 1 else None
+    return Header(tuple(labels), j - i, True) if len(labels) > 1 else None
 
 
 def duty_start(block: Block) -> tuple[int, Span, tuple[Span, ...]] | None:
@@ -156,9 +157,10 @@ class DutyReader:
         positional = False
         after = i + 1
         if block.kind == "row" and rest:
-            last = rest[-1]
-            positional = self.header is not None and not self.header.flattened and self.header.roles[-1] == "ksb"
-            if positional and len(block.cells) < len(self.header.roles):
+            last: Span | None = rest[-1]
+            header = self.header
+            positional = header is not None and not header.flattened and header.roles[-1] == "ksb"
+            if header is not None and positional and len(block.cells) < len(header.roles):
                 last = None  # the row stops before its KSB column
             if last is not None and (positional or not last.text or is_codes(last.text)):
                 cell, cell_line = last, last
@@ -173,7 +175,7 @@ class DutyReader:
         if block.kind == "row" and not rest and cell is None and self.header is None:
             self.record.layout("duty-list")
         duty = Duty(number, collapse(text.text), text, block.line, row_end=self.blocks[after - 1].line.end)
-        if cell is not None:
+        if cell is not None and cell_line is not None:  # both found or neither
             self._read_cell(duty, cell, cell_line, positional)
         self._add(duty)
         return after
@@ -181,8 +183,9 @@ class DutyReader:
     def _cell_below(self, i: int) -> tuple[Span | None, Span | None, int]:
         """The KSB cell printed under a duty (split rows, flattened tables, codes on the next line)."""
         block = self.blocks[i]
-        flattened = self.header is not None and self.header.flattened
-        limit = len(self.header.roles) - 1 if flattened else 1
+        header = self.header
+        flattened = header is not None and header.flattened
+        limit = len(header.roles) - 1 if header is not None and flattened else 1
         j = i + 1
         while j < len(self.blocks) and j - i <= limit:
             below = self.blocks[j]

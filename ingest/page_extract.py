@@ -65,10 +65,10 @@ def check_numbering(record: Record) -> None:
     for letter in KSB_LETTERS:
         stated = sorted(s.number for s in record.statements if s.letter == letter)
         for number in sorted(set(range(1, stated[-1])) - set(stated)) if stated else ():
-            after = next(s for s in sorted(record.statements, key=lambda s: s.number)
+            later = next(s for s in sorted(record.statements, key=lambda s: s.number)
                          if s.letter == letter and s.number > number)
             record.issue("missing-ksb", f"{letter}{number}", f"The page states no {letter}{number}, though it states "
-                         f"{after.name}: the capture lost it.", after.span)
+                         f"{later.name}: the capture lost it.", later.span)
     letters = {s.letter for s in record.statements}
     if letters and letters != set(KSB_LETTERS):
         last = record.statements[-1]
@@ -97,11 +97,12 @@ def check_end(record: Record) -> None:
     def inside(span) -> bool:
         return span is not None and last.line.start <= span.start <= last.line.end
 
-    for duty in record.duties:
-        if duty.cell == "listed" and inside(duty.cell_span):
-            record.issue("truncated-ksb-cell", f"D{duty.number}", f"The page ends in duty {duty.number}'s KSB "
-                         f"cell: codes after {duty.codes[-1].name} may be lost.", duty.cell_span, about=f"D{duty.number}")
-            return
+    cut_cell = next((d for d in record.duties if d.cell == "listed" and inside(d.cell_span)), None)
+    if cut_cell is not None:
+        record.issue("truncated-ksb-cell", f"D{cut_cell.number}", f"The page ends in duty {cut_cell.number}'s KSB "
+                     f"cell: codes after {cut_cell.codes[-1].name} may be lost.", cut_cell.cell_span,
+                     about=f"D{cut_cell.number}")
+        return
     cut_row = next((d for d in record.duties if d.cell == "missing" and d.line.end < last.line.start
                     and d.row_end >= last.line.end), None)
     if cut_row is not None:

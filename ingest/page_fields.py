@@ -233,7 +233,8 @@ class FieldReader:
         if r.title is None:
             for i, block in enumerate(self.blocks):
                 if block.kind == "heading" and block.depth == 1 and i not in r.claimed:
-                    r.title, _ = Fact.of(block.body), r.claimed.add(i)
+                    r.title = Fact.of(block.body)
+                    r.claimed.add(i)
                     break
         if r.title is None and self.header:
             first = next(i for i, b in enumerate(self.blocks) if b.line == self.header[0])
@@ -284,7 +285,7 @@ class FieldReader:
             name = next((n for n, pattern in SECTIONS.items() if pattern.match(block.text.rstrip(":"))), None)
             if name is None:
                 continue
-            body = []
+            body: list[int] = []
             j = i + 1
             while (j < len(self.blocks) and self.blocks[j].kind in ("line", "item") and j not in r.claimed
                    and not (body and (name == "overview" or (self.blocks[j].kind == "line" and j + 1 < len(self.blocks)

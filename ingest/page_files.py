@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
+from ingest.feed import FeedError, parse_feed
 from ingest.manifest import Source
 from ingest.page_extract import EXPECTED, extract
 from ingest.page_graph import media_of, page_graph
@@ -75,8 +76,6 @@ def extract_file(path: Path, iris: Iris) -> tuple[Source, Graph]:
     """The source entry and extracted graph of one file (a page, or a feed document)."""
     path = Path(path)
     if path.is_file() and is_feed_file(path):
-        from ingest.feed import FeedError, parse_feed
-
         data = path.read_bytes()
         source = Source(id=hashlib.sha256(data).hexdigest()[:16], kind="feed-json", path=path.resolve(),
                         title=f"Apprenticeship standards feed (JSON): {path.name}")

@@ -83,7 +83,7 @@ def _ksb_node(writer: StandardWriter, about: str) -> URIRef:
 
 def _identity(writer: StandardWriter, record: Record, found: str) -> None:
     """The references the page prints: the standard's identifier, and its occupation."""
-    if found == "printed":
+    if found == "printed" and record.reference is not None:
         writer.identifier(record.reference.span)
     if record.occupation is not None:
         writer.occupation(record.occupation.value, record.occupation.span)

@@ -48,8 +48,7 @@ def coded_statements(block: Block) -> list[tuple[str, int, Span]]:
     """The coded statements a block prints: ``K1: ...`` in its text or in any cell, or ``K1 | ...``."""
     if block.kind == "row":
         cells = [c for c in block.cells if c.text]
-        if len(cells) >= 2 and BARE_CODE.match(cells[0].text) and not is_codes(cells[1].text):
-            code = BARE_CODE.match(cells[0].text)
+        if len(cells) >= 2 and (code := BARE_CODE.match(cells[0].text)) and not is_codes(cells[1].text):
             return [(code.group("letter"), int(code.group("number")), cells[1])]
         spans = cells
     else:

@@ -251,11 +251,13 @@ def describe(store: Store, result: StreamBuild, seconds: float) -> str:
         PREFIX kim: <https://w3id.org/uk-kim/def#>
         SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a kim:OccupationalStandard }
     """)[0]["n"]
+    findings = "" if result.report is None else "conformance: " + ", ".join(
+        f"{n} {severity}" for severity, n in result.report.counts().items())
     lines = [
         f"store: {store.triple_count()} triples in {len(store.named_graphs())} named graphs; {standards} standards",
         f"written: {result.triples} triples from {len(result.written)} sources",
         "extraction issues: " + (", ".join(f"{row['n']} {row['code']}" for row in issues) or "none"),
-        result.note or "conformance: " + ", ".join(f"{n} {severity}" for severity, n in result.report.counts().items()),
+        result.note or findings,
         f"built {result.target} in {seconds:.2f} s ("
         + ", ".join(f"{phase} {s:.2f} s" for phase, s in result.seconds.items())
         + f"); {result.triples / max(result.seconds.get('feeds', 0), 1e-9):,.0f} feed triples/s",

@@ -10,13 +10,15 @@ from pathlib import Path
 from rdflib import Graph
 
 from ingest.manifest import ManifestError, load_manifest
+from ingest.page_files import PageFileError, extract_dataset, feeds_and_pages, serialize_dataset
 from kimdata.namespaces import KIM, Iris
 from kimdata.paths import DEFAULT_MANIFEST
 from sparql_api.settings import Settings
 from store.connect import open_store
 from store.embedded import Store
 from store.errors import QuerySyntaxError, StoreError
-from store.remote import build_remote
+from store.protocol import KnowledgeStore
+from store.remote import RemoteStore, build_remote
 from store.terms import RDF_FORMATS, RESULT_FORMATS, is_graph
 from store.versions import build_atomically, prepare_versions
 
@@ -118,7 +120,7 @@ def run_build(args, settings: Settings) -> int:
     report = check(validation_input(graphs))
     validated = time.perf_counter()
     if settings.store_url:  # a remote SPARQL store: each graph replaced (GSP PUT) once all parsed and validated
-        remote = build_remote(open_store(settings), graphs + [(iris.graph("validation"), report.graph)],
+        remote = build_remote(RemoteStore.from_settings(settings), graphs + [(iris.graph("validation"), report.graph)],
                               prune=str(iris.graph("")))
         if not args.quiet:
             print(summary(remote, iris, report))
@@ -148,8 +150,6 @@ def run_stream_build(args, settings: Settings) -> int:
     started = time.perf_counter()
     iris = Iris(settings.base_iri)
     sources = load_manifest(args.manifest) if args.manifest else []
-    from ingest.page_files import PageFileError, feeds_and_pages
-
     try:
         feeds, pages = feeds_and_pages(args.files)
     except PageFileError as e:
@@ -161,7 +161,7 @@ def run_stream_build(args, settings: Settings) -> int:
     return 0
 
 
-def summary(store: Store, iris: Iris, report) -> str:
+def summary(store: KnowledgeStore, iris: Iris, report) -> str:
     """A short account of what the store holds, what the capture lost and what validation found."""
     counts = store.select(f"""
         PREFIX kim: <{KIM}>
@@ -184,7 +184,7 @@ def summary(store: Store, iris: Iris, report) -> str:
     return "\n".join(lines)
 
 
-def _data_graph(store: Store, iris: Iris, only: list[str] | None) -> Graph:
+def _data_graph(store: KnowledgeStore, iris: Iris, only: list[str] | None) -> Graph:
     source_prefix = str(iris.graph("source/"))
     graphs = [g for g in store.named_graphs() if g.startswith(source_prefix)]
     if only:
@@ -258,8 +258,6 @@ EXTRACT_FORMATS = ("turtle", "trig", "nquads", "jsonld")
 
 def run_extract(args, settings: Settings) -> int:
     """``extract FILE...``: one named graph per file on standard output; exit 2 naming a file with nothing in it."""
-    from ingest.page_files import PageFileError, extract_dataset, serialize_dataset
-
     try:
         dataset = extract_dataset(args.files, Iris(settings.base_iri))
     except PageFileError as e:

@@ -19,7 +19,16 @@ from starlette.responses import FileResponse, HTMLResponse
 from sparql_api.errors import ResourceNotFound
 from sparql_api.html import content_security_policy, page_headers
 
-SWAGGER_DIR = Path(find_spec("swagger_ui").submodule_search_locations[0]) / "static"
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package's files are, found without importing it."""
+    spec = find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"the package {name} is not installed")
+    return Path(spec.submodule_search_locations[0])
+
+
+SWAGGER_DIR = _package_dir("swagger_ui") / "static"
 DOCS_DIR = Path(__file__).resolve().parent / "static" / "docs"
 SWAGGER_PATH = "/static/swagger-ui"
 DOCS_PATH = "/static/docs"

@@ -26,9 +26,9 @@ def read_only_reason(settings: Settings, store: KnowledgeStore) -> str | None:
 def require_writer(request: Request, settings: Settings, store: KnowledgeStore) -> None:
     """Let a write through only with the configured bearer token; read-only without one, and 503 when
     the store could be opened only read-only."""
-    if not writes_enabled(settings):
-        raise Forbidden("this service is read-only: no write token is configured")
     token = settings.write_token
+    if token is None or not writes_enabled(settings):
+        raise Forbidden("this service is read-only: no write token is configured")
     scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         raise Unauthorized("writing needs an 'Authorization: Bearer <token>' header")

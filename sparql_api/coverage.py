@@ -18,7 +18,7 @@ from rdflib.term import Node
 from conformance.reference import SEVERITY_ORDER, Report, load_shapes
 from kimdata.namespaces import KIM, OA, PREFIXES, Iris
 from sparql_api.errors import BadRequest, ResourceNotFound
-from store.embedded import Store
+from store.protocol import KnowledgeStore
 
 REFERENCE = re.compile(r"^ST[0-9]{4}$")
 KSB_TYPES = ("knowledge", "skill", "behaviour")
@@ -111,7 +111,7 @@ def natural(code: str) -> tuple:
     ['B1', 'K2', 'K10', 'S1']
     """
     match = re.match(r"^(\D*)(\d*)(.*)$", code)
-    prefix, number, rest = match.groups()
+    prefix, number, rest = match.groups() if match else (code, "", "")  # no match only across a line break
     return (prefix, int(number) if number else -1, rest)
 
 
@@ -204,7 +204,7 @@ class Coverage:
         }
 
 
-def solutions(store: Store, query: str, **substitutions: Node) -> list[dict[str, str]]:
+def solutions(store: KnowledgeStore, query: str, **substitutions: Node) -> list[dict[str, str]]:
     """A SELECT's solutions as dicts of lexical values, unbound variables left out.
 
     Plain strings rather than rdflib terms: making rdflib Literals costs more than the query itself.
@@ -225,7 +225,7 @@ def _int(value: Node | None) -> int | None:
         return None
 
 
-def coverage(store: Store, iris: Iris, reference: str) -> Coverage:
+def coverage(store: KnowledgeStore, iris: Iris, reference: str) -> Coverage:
     """The coverage matrix of the standard ``reference``; ResourceNotFound when the store has no such standard."""
     standard = iris.standard(check_reference(reference))
     header = solutions(store, KSBS_QUERY, standard=standard)
@@ -307,7 +307,7 @@ def _issue_key(issue: Issue) -> tuple:
     return (SEVERITY_ORDER.index(issue.severity), issue.code, natural(issue.affected_code or issue.affects))
 
 
-def stored_issues(store: Store, iris: Iris, reference: str) -> list[Issue]:
+def stored_issues(store: KnowledgeStore, iris: Iris, reference: str) -> list[Issue]:
     """The extraction issues recorded about the standard ``reference``, its duties and its KSBs."""
     standard = iris.standard(check_reference(reference))
     quotes: dict[str, str] = {}

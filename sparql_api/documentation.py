@@ -79,7 +79,8 @@ def ontology_terms() -> tuple[dict, list[Term], list[Term]]:
     kinds = {OWL.Class: "Class", RDFS.Class: "Class", OWL.ObjectProperty: "Object property",
              OWL.DatatypeProperty: "Datatype property", OWL.AnnotationProperty: "Annotation property",
              RDF.Property: "Property"}
-    classes, properties = [], []
+    classes: list[Term] = []
+    properties: list[Term] = []
     for kind_iri, kind in kinds.items():
         for subject in ontology.subjects(RDF.type, kind_iri):
             if not isinstance(subject, URIRef) or any(t.iri == str(subject) for t in classes + properties):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from kimdata.namespaces import PREFIXES
 from sparql_api.errors import BadRequest, InvalidRdf, NotAcceptable, ResultTooLarge, UnsupportedMediaType
-from store.terms import RDF_FORMATS, RESULT_FORMATS
+from store.terms import RDF_FORMATS, RESULT_FORMATS, serialized
 
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 PREFIX_TABLE: dict[str, str] = {
@@ -149,14 +150,15 @@ def _limited(serialize, lines: int, most: int, what: str) -> bytes:
 def serialize_result(result, fmt: str, max_rows: int) -> bytes:
     """A query result (solutions, boolean or triples) in format ``fmt``, refusing more than ``max_rows``."""
     if isinstance(result, ox.QueryBoolean):
-        return result.serialize(format=RESULT_FORMATS[fmt])
+        return serialized(result.serialize(format=RESULT_FORMATS[fmt]))
     if isinstance(result, ox.QuerySolutions):
         # TSV writes one solution per line (newlines in literals are escaped), so lines count rows.
         tsv = _limited(lambda w: result.serialize(w, format=ox.QueryResultsFormat.TSV),
                        max_rows + 1, max_rows, "rows")
         if fmt == "tsv":
             return tsv
-        return ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV).serialize(format=RESULT_FORMATS[fmt])
+        solutions = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+        return serialized(solutions.serialize(format=RESULT_FORMATS[fmt]))
     # N-Triples writes one triple per line, so lines count triples.
     nt = _limited(lambda w: result.serialize(w, format=ox.RdfFormat.N_TRIPLES), max_rows, max_rows, "triples")
     return convert_ntriples(nt, fmt)
@@ -170,10 +172,9 @@ def convert_ntriples(nt: bytes, fmt: str) -> bytes:
     if fmt in ("turtle", "trig", "rdfxml"):
         # These writers group consecutive triples by subject; sorted lines put each subject's together.
         nt = b"\n".join(sorted(nt.splitlines()))
-    items = ox.parse(nt, ox.RdfFormat.N_TRIPLES)
-    if not rdf_format.supports_datasets:
-        items = (q.triple for q in items)
-    return ox.serialize(items, format=rdf_format, prefixes=_prefixes(fmt, nt))
+    quads = ox.parse(nt, ox.RdfFormat.N_TRIPLES)
+    items: Iterable[ox.Quad] | Iterable[ox.Triple] = quads if rdf_format.supports_datasets else (q.triple for q in quads)
+    return serialized(ox.serialize(items, format=rdf_format, prefixes=_prefixes(fmt, nt)))
 
 
 def _prefixes(fmt: str, nt: bytes) -> dict[str, str] | None:
@@ -255,7 +256,7 @@ def parse_triples(data: bytes, fmt: str, base_iri: str) -> list:
 
 def triples_as_sparql(triples: list) -> str:
     """Triples in N-Triples syntax, which is also valid inside SPARQL ``INSERT DATA``."""
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    return serialized(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)).decode("utf-8")
 
 
 def not_acceptable(kind: str) -> NotAcceptable:

@@ -22,7 +22,7 @@ def payload_triples(content_type: str | None, body: bytes, base: str, multipart:
     """Every triple of a request body (RDF, or with ``multipart`` a multipart/form-data of RDF parts), parsed
     before the store is touched."""
     kind, _ = media_type(content_type)
-    if multipart and kind == "multipart/form-data":
+    if multipart and kind == "multipart/form-data" and content_type is not None:
         message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1")
                                                       + b"\r\n\r\n" + body)
         if not message.is_multipart():
@@ -30,7 +30,8 @@ def payload_triples(content_type: str | None, body: bytes, base: str, multipart:
         triples = []
         for part in message.iter_parts():
             fmt = formats.payload_format(part.get("content-type"))
-            triples += formats.parse_triples(part.get_payload(decode=True) or b"", fmt, base)
+            payload = part.get_payload(decode=True)  # bytes, or None for a part that is itself multipart
+            triples += formats.parse_triples(payload if isinstance(payload, bytes) else b"", fmt, base)
         return triples
     return formats.parse_triples(body, formats.payload_format(content_type), base)
 

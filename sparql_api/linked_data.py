@@ -31,7 +31,8 @@ from rdflib import URIRef
 
 from kimdata.namespaces import PREFIXES
 from sparql_api.compact import Compactor, load_context
-from store.embedded import Store
+from store.protocol import KnowledgeStore
+from store.terms import serialized
 
 # The summary of a linked resource: what a consumer needs to show a link to it. Only source documents
 # carry kim:attributionText and dcterms:license.
@@ -82,7 +83,7 @@ def resource_query() -> str:
 }}"""
 
 
-def describe(store: Store, iri: str) -> list[ox.Triple]:
+def describe(store: KnowledgeStore, iri: str) -> list[ox.Triple]:
     """The triples that describe ``iri`` (empty when nothing is known about it), without duplicates."""
     result = store.query(resource_query(), substitutions={"iri": URIRef(iri)})
     return list(dict.fromkeys(result))
@@ -149,11 +150,11 @@ def rdf_bytes(triples: list[ox.Triple], media_type: str) -> bytes:
     fmt = RDF_SERIALISERS[media_type]
     ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
     if fmt == ox.RdfFormat.N_TRIPLES:
-        return ox.serialize(ordered, format=fmt)
+        return serialized(ox.serialize(ordered, format=fmt))
     used = {str(t.predicate)[1:-1] for t in ordered} | {
         str(t.object)[1:-1] for t in ordered if isinstance(t.object, ox.NamedNode)}
     prefixes = {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in used)}
-    return ox.serialize(ordered, format=fmt, prefixes=prefixes)
+    return serialized(ox.serialize(ordered, format=fmt, prefixes=prefixes))
 
 
 def compact_json(triples: list[ox.Triple], iri: str, context_url: str) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,7 @@ from conformance.fast import check_graph, relabel_blank_nodes
 from conformance.reference import Report, ShapesError, check
 from ingest.build import CONCEPTS
 from ingest.curated import parse_concepts
+from ingest.feed import FeedError, parse_feed
 from ingest.manifest import Source
 from ingest.page_blocks import HTML_MEDIA, TEXT_MEDIA
 from ingest.page_extract import EXPECTED, extract
@@ -224,10 +226,6 @@ def parse_page(data: bytes | str, iris: Iris, reference: str | None, notes: list
 
 def parse_feed_upload(data: bytes, iris: Iris) -> Graph:
     """An IfATE / Skills England feed document, read as ``kimgraph build FILE.json`` reads it."""
-    import tempfile
-
-    from ingest.feed import FeedError, parse_feed
-
     with tempfile.TemporaryDirectory(prefix="kimgraph-upload-") as folder:
         path = Path(folder) / "upload.json"
         path.write_bytes(data)
@@ -288,7 +286,8 @@ def report_anchors(graph: Graph, report: Report) -> tuple[dict[str, str], dict[s
     """An anchor in the HTML report for each uploaded resource a finding or issue names: the upload's IRIs have
     no /id/ page on this service (nothing is stored), so the report links to its own entry for each."""
     named = {f.focus for f in report.findings} | {str(o) for o in graph.objects(None, KIM.affects)}
-    anchors, labels = {}, {}
+    anchors: dict[str, str] = {}
+    labels: dict[str, str] = {}
     for iri in sorted(i for i in named if (URIRef(i), None, None) in graph):
         code = graph.value(URIRef(iri), SKOS.notation) or graph.value(URIRef(iri), DCTERMS.identifier)
         label = str(code) if code is not None else iri.rstrip("/").rsplit("/", 1)[-1]

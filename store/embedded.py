@@ -17,7 +17,7 @@ from rdflib.term import Node
 from store.errors import DatasetTooLarge, QuerySyntaxError, StoreError, StoreLocked, StoreNotWritable, StoreUnusable
 from store.merge import client_syntax_error, maintained, redirect
 from store.sparql_text import dataset_clauses, sparql_term
-from store.terms import RDF_FORMATS, solution_rows, to_oxigraph, to_rdflib
+from store.terms import RDF_FORMATS, serialized, solution_rows, to_oxigraph, to_rdflib
 
 MAX_MERGED_TRIPLES = 500_000
 """The most triples a query's several default graphs may hold together: they are merged per query."""
@@ -143,12 +143,12 @@ class Store:
         for a triple-only format the default graph: the merge, each triple once."""
         rdf_format = RDF_FORMATS[fmt]
         if graph_iri is not None:
-            return self._store.dump(format=rdf_format, from_graph=ox.NamedNode(graph_iri))
+            return serialized(self._store.dump(format=rdf_format, from_graph=ox.NamedNode(graph_iri)))
         if rdf_format.supports_datasets:
             named = (q for q in self._store.quads_for_pattern(None, None, None, None)
                      if not isinstance(q.graph_name, ox.DefaultGraph))
-            return ox.serialize(named, format=rdf_format)
-        return self._store.dump(format=rdf_format, from_graph=ox.DefaultGraph())
+            return serialized(ox.serialize(named, format=rdf_format))
+        return serialized(self._store.dump(format=rdf_format, from_graph=ox.DefaultGraph()))
 
     def __len__(self) -> int:
         """The number of quads in the named graphs and the default graph (their merge) together."""

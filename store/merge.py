@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from store.sparql_text import Prologue, Token, prologue, sparql_term, tokens
+from store.errors import QuerySyntaxError
+from store.sparql_text import Prologue, Token, closing_brace, prologue, sparql_term, tokens
 
 OWN_DEFAULT = "urn:x-kimgraph:graph:default"
 """The named graph that holds what clients write to the default graph."""
@@ -209,15 +210,12 @@ def _replace_default(found: list[Token], i: int) -> tuple[int, int, str]:
 
 
 def _closing(found: list[Token], start: int) -> int:
-    depth = 0
-    for i in range(start, len(found)):
-        if found[i].text == "{":
-            depth += 1
-        elif found[i].text == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-    return len(found) - 1
+    """The brace that closes the one at ``start``, or the last token when none does: an unbalanced update is
+    left for the engine to refuse, so the client gets its message about the text as sent."""
+    try:
+        return closing_brace(found, start)
+    except QuerySyntaxError:
+        return len(found) - 1
 
 
 def _template(text: str, found: list[Token], start: int, end: int, with_graph: str | None,

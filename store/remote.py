@@ -50,7 +50,7 @@ from store.errors import QuerySyntaxError, RemoteStoreError, StoreError, StoreTi
 from store.merge import client_syntax_error, maintained, redirect, upkeep
 from store.protocol import StoreSettings
 from store.sparql_text import bind_values, query_form, sparql_term
-from store.terms import RDF_FORMATS, solution_rows, to_rdflib
+from store.terms import RDF_FORMATS, serialized, solution_rows, to_rdflib
 
 SPARQL_RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -175,6 +175,8 @@ class RemoteStore:
     @classmethod
     def from_settings(cls, settings: StoreSettings, read_only: bool = False, check: bool = True) -> RemoteStore:
         """The store ``settings.store_url`` names; with ``check``, StoreUnavailable unless it answers now."""
+        if not settings.store_url:
+            raise StoreUnavailable("no remote store is named: store_url is not set")
         store = cls(settings.store_url, settings.store_update_url, settings.store_gsp_url,
                     union_param=settings.store_union_param, read_only=read_only)
         if check:
@@ -317,8 +319,8 @@ class RemoteStore:
                 return reply.body
             if reply.media not in GRAPH_MEDIA:
                 raise StoreUnavailable(f"the graph store answered with {reply.media or 'no Content-Type'}, not RDF")
-            return ox.serialize((q.triple for q in ox.parse(reply.body, GRAPH_MEDIA[reply.media])),
-                                format=ox.RdfFormat.N_TRIPLES)
+            return serialized(ox.serialize((q.triple for q in ox.parse(reply.body, GRAPH_MEDIA[reply.media])),
+                                           format=ox.RdfFormat.N_TRIPLES))
         pattern = "?s ?p ?o" if graph_iri is None else f"GRAPH {sparql_term(URIRef(graph_iri))} {{ ?s ?p ?o }}"
         triples = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}", union_default=False)
         return triples.serialize(format=ox.RdfFormat.N_TRIPLES)
@@ -381,7 +383,10 @@ class RemoteStore:
         self._writable()
         if self.gsp_url is not None:
             # the graph store writes the graph; updates before and after it keep the merge (three requests)
-            before, after = upkeep(frozenset({graph_iri}))
+            planned = upkeep(frozenset({graph_iri}))
+            if planned is None:
+                raise ValueError(f"<{graph_iri}> is not an absolute IRI")
+            before, after = planned
             self._post_update(" ;\n".join(before))
             reply = self._send(method, self.gsp_url, timeout=max(self.timeout, WRITE_TIMEOUT),
                                params={"graph": graph_iri}, content=data, headers={"Content-Type": N_TRIPLES})
@@ -399,7 +404,8 @@ class RemoteStore:
     @staticmethod
     def _ntriples(data: bytes, fmt: str) -> bytes:
         """Serialised triples as N-Triples (checked here, so that bad data never reaches the store)."""
-        return ox.serialize((q.triple for q in ox.parse(data, RDF_FORMATS[fmt])), format=ox.RdfFormat.N_TRIPLES)
+        return serialized(ox.serialize((q.triple for q in ox.parse(data, RDF_FORMATS[fmt])),
+                                       format=ox.RdfFormat.N_TRIPLES))
 
     def load(self, data: bytes, fmt: str, graph_iri: str) -> None:
         """Add serialised triples to one named graph."""

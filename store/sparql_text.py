@@ -26,6 +26,7 @@ from rdflib.term import Node
 from store.errors import QuerySyntaxError
 from store.terms import XSD_STRING, to_rdflib
 
+# Every alternative is a named group, and "other" takes any character: a match's lastgroup is always set.
 _TOKENS = re.compile(r"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\n\r]*)
@@ -73,7 +74,7 @@ def tokens(text: str) -> list[Token]:
     >>> [t.text for t in tokens('SELECT ?service { <urn:SERVICE> ex:SERVICE "SERVICE" } # SERVICE')]
     ['SELECT', '?service', '{', '<urn:SERVICE>', 'ex:SERVICE', '"SERVICE"', '}']
     """
-    return [Token(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text)
+    return [Token(m.lastgroup or "", m.group(), m.start()) for m in _TOKENS.finditer(text)
             if m.lastgroup not in ("ws", "comment")]
 
 
@@ -91,7 +92,8 @@ def query_form(text_or_tokens: str | list[Token]) -> str | None:
     'CONSTRUCT'
     """
     if isinstance(text_or_tokens, str):  # stops at the form: the prologue is short, the query may not be
-        found: Iterator[Token] = (Token(m.lastgroup, m.group(), m.start()) for m in _TOKENS.finditer(text_or_tokens))
+        found: Iterator[Token] = (Token(m.lastgroup or "", m.group(), m.start())
+                                  for m in _TOKENS.finditer(text_or_tokens))
     else:
         found = iter(text_or_tokens)
     for token in found:
@@ -193,8 +195,18 @@ def sparql_term(term: Node) -> str:
     raise ValueError(f"cannot bind {term!r}: not an RDF term")
 
 
-def _matching(found: list[Token], start: int) -> int:
-    """The index of the brace that closes the one opened at ``start``."""
+def closing_brace(found: list[Token], start: int) -> int:
+    """The index of the brace that closes the one opened at ``start``; braces in strings, IRIs and comments
+    are not tokens of their own, so they do not count.
+
+    >>> found = tokens('ASK { ?s ?p "}" { ?x ?y ?z } } # }')
+    >>> closing_brace(found, 1), closing_brace(found, 5)
+    (10, 9)
+    >>> closing_brace(tokens("ASK { { ?s ?p ?o }"), 1)
+    Traceback (most recent call last):
+    ...
+    store.errors.QuerySyntaxError: unbalanced braces in the query
+    """
     depth = 0
     for i in range(start, len(found)):
         if found[i].text == "{":
@@ -248,7 +260,7 @@ def _insertions(sparql: str, names: tuple[str, ...]) -> tuple[tuple[int, tuple[s
     start = form + 1
     if found[form].text.upper() == "CONSTRUCT":
         if start < len(found) and found[start].text == "{":
-            start = _matching(found, start) + 1  # the template
+            start = closing_brace(found, start) + 1  # the template
         else:
             start = len(found)  # CONSTRUCT WHERE { template }: no group to open
     where, parens = None, 0
@@ -268,7 +280,7 @@ def _insertions(sparql: str, names: tuple[str, ...]) -> tuple[tuple[int, tuple[s
     inserts: list[tuple[int, tuple[str, ...]]] = []
     stack: list[tuple[str, int, set[str]]] = []  # (kind, position after "{", names mentioned)
     values_next = False
-    for i in range(where, _matching(found, where) + 1):
+    for i in range(where, closing_brace(found, where) + 1):
         kind, text, position = found[i].kind, found[i].text, found[i].start
         opaque = any(frame[0] != "group" for frame in stack)
         if text == "{":

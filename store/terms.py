@@ -24,6 +24,17 @@ RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
 }
 
 
+def serialized(data: bytes | None) -> bytes:
+    """What a pyoxigraph ``serialize()`` given no output returns: the bytes (None only when it wrote to an output).
+
+    >>> serialized(ox.serialize([], format=ox.RdfFormat.N_TRIPLES))
+    b''
+    """
+    if data is None:
+        raise TypeError("serialize() wrote to an output, so it returned no bytes")
+    return data
+
+
 def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     """An rdflib term as a pyoxigraph term."""
     if isinstance(term, URIRef):

@@ -54,7 +54,7 @@ _UPDATE = {
     "using-graph-uri": {**_GRAPH_IRIS, "description": "USING graphs of the update (§2.2.3)."},
     "using-named-graph-uri": {**_GRAPH_IRIS, "description": "USING NAMED graphs of the update (§2.2.3)."},
 }
-_ANSWERS = {"description": "SELECT and ASK results, or CONSTRUCT and DESCRIBE graphs, by Accept or format=.",
+_ANSWERS: dict[str, Any] = {"description": "SELECT and ASK results, or CONSTRUCT and DESCRIBE graphs, by Accept or format=.",
             "content": content(dict.fromkeys(formats.RESULT_OFFERS + formats.GRAPH_OFFERS))}
 GET_DOC: dict[str, Any] = {
     "response_class": Response,
