@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q kimdata ingest store conformance sparql_api kimgraph >/dev/null
 	touch $(STAMP)
 
 ## run: build the graph when there is none, then serve it on http://127.0.0.1:8000

@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/startup_bench.py --store var/store [--runs 5]
 
-Each run starts the server, polls every 20 ms until ``/health`` answers 200 and then until one duty's
+Each run starts the server, polls every 20 ms until ``/health/live`` answers 200 and then until one duty's
 ``/id/`` page answers 200 as JSON-LD, and stops it; Oxigraph is polled with ``ASK {}`` on ``/query``.
 Runs alternate between the two servers; the medians are compared. A script that prints figures, never a test.
 """
@@ -45,11 +45,11 @@ def answers(url: str, headers: dict[str, str] | None = None) -> bool:
 
 
 def time_kimgraph(store: Path, work: Path, resource: str) -> tuple[float, float]:
-    """Seconds from launch to the first 200 from /health, and to the first 200 from ``resource`` as JSON-LD."""
+    """Seconds from launch to the first 200 from /health/live, and to the first 200 from ``resource`` as JSON-LD."""
     with ExitStack() as stack:
         started = time.perf_counter()
         server: Server = launch_kimgraph(stack, store, work / "startup-kimgraph.log")
-        wait_until(lambda: answers(server.url + "/health"), server.process, "kimgraph serve", timeout=600,
+        wait_until(lambda: answers(server.url + "/health/live"), server.process, "kimgraph serve", timeout=600,
                    interval=POLL)
         health = time.perf_counter() - started
         wait_until(lambda: answers(server.url + resource, {"Accept": "application/ld+json"}), server.process,
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kim-startup-bench-") as work:
         result = compare(args.store, Path(work), args.runs)
     print(f"median of {result.runs} cold starts each")
-    print(f"kimgraph serve, first 200 from /health:        {result.kimgraph_health_s:6.2f} s")
+    print(f"kimgraph serve, first 200 from /health/live:   {result.kimgraph_health_s:6.2f} s")
     print(f"kimgraph serve, first 200 from /id/ (JSON-LD): {result.kimgraph_resource_s:6.2f} s")
     print(f"oxigraph serve-read-only, first answer:        {result.oxigraph_s:6.2f} s")
     return 0

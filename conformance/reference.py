@@ -8,18 +8,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import pyshacl
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.graph import ConjunctiveGraph
 from rdflib.namespace import DCTERMS, RDF, SKOS
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from kimdata.namespaces import DEFAULT_BASE, PREFIXES, SH
 from kimdata.paths import SHAPES_DIR
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.sparql import Query
 
 SEVERITY_ORDER = ("Violation", "Warning", "Info")
 _SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -117,6 +118,8 @@ def check(data: Graph | Dataset, shapes: Graph | None = None) -> Report:
     if (None, SH.rule, None) in shapes:
         # We validate in place (below); rules would write inferred triples into the caller's data.
         raise ShapesError("shapes with sh:rule are not supported: validation must not change the data")
+    import pyshacl  # imported on first use: a server that never validates with pyshacl does not load it
+
     graph = _query_view(data)
     conforms, report_graph, _ = pyshacl.validate(
         graph,
@@ -160,6 +163,8 @@ class _PreparedQueryGraph(Graph):
 @lru_cache(maxsize=512)
 def _prepare(text: str, namespaces: tuple) -> Query:
     # A prepared query is evaluated with fresh bindings each time, so one parse serves every graph.
+    from rdflib.plugins.sparql import prepareQuery  # rdflib's SPARQL parser, loaded with pyshacl's first use
+
     return prepareQuery(text, initNs=dict(namespaces))
 
 

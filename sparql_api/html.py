@@ -15,10 +15,14 @@ and ``root`` is the app's root path (prefix every local link with it).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 def content_security_policy(**sources: str) -> str:
@@ -42,13 +46,18 @@ def page_headers(csp: str) -> dict[str, str]:
 CSP = content_security_policy()
 HEADERS = page_headers(CSP)
 
-environment = Environment(
-    loader=PackageLoader("sparql_api", "templates"),
-    autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+@cache
+def environment() -> Environment:
+    """The templates' environment, made (and Jinja2 imported) when the first page is rendered, not at start."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("sparql_api", "templates"),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def local_path(iri: str, base: str, root: str = "") -> str:
@@ -75,5 +84,5 @@ def render_page(template: str, *, request: Request | None = None, base_iri: str 
     context.setdefault("root", root)
     context.setdefault("path", lambda iri: local_path(str(iri), base_iri, root))
     context.setdefault("title", "KIM Graph")
-    body = environment.get_template(template).render(**context)
+    body = environment().get_template(template).render(**context)
     return HTMLResponse(body, status_code=status_code, headers={**HEADERS, **(headers or {})})

@@ -13,6 +13,10 @@ worker to finish a query is retired instead, so there are never more than three 
 size. Workers are forked from a forkserver that has already imported this module, so a
 replacement is ready in tens of milliseconds, not a second. A query waits up to ``QUEUE_WAIT``
 seconds (at least the time limit) for a worker before the client gets a 503 "Service busy".
+
+Workers start in the background, so the server answers (liveness) before they are ready; a worker
+that cannot start is tried again after a back-off (0.1 s, doubling up to 5 s), and readiness stays
+503 while fewer workers than configured are alive.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ thousand OPTIONAL or MINUS (well within the query length limit) overflows a defa
 kills the process. The memory is reserved, not used, until a query goes that deep."""
 _STACK_SIZE_LOCK = threading.Lock()
 LONG_QUERY = 0.25  # seconds after which a running query is set aside (see the module docstring)
+RETRY_FIRST, RETRY_LAST = 0.1, 5.0  # back-off between attempts to start a worker: doubling, up to the last
 QUEUE_WAIT = 10.0
 
 
@@ -236,18 +241,23 @@ class QueryPool:
         self._closed = False
 
     async def start(self) -> None:
+        """Start the workers in the background: the server answers at once (liveness), queries wait for the
+        first worker ready, and readiness waits for all of them."""
         self._loop = asyncio.get_running_loop()
-        workers = await asyncio.gather(*(anyio.to_thread.run_sync(self._spawn) for _ in range(self.size)))
-        for worker in workers:
-            self._idle.put_nowait(worker)
+        for _ in range(self.size):
+            self._replace(None)
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._ctx, self.path, self.version.value)
         if not worker.wait_ready():
             worker.kill()
             raise RuntimeError(f"a query worker could not open the store at {self.path}")
-        self._all.add(worker)
-        return worker
+        with self._lock:
+            if not self._closed:
+                self._all.add(worker)
+                return worker
+        worker.kill()  # the pool closed while this worker started
+        raise RuntimeError("the query pool is closed")
 
     def _replace(self, dead: _Worker | None, respawn: bool = True) -> None:
         """Kill ``dead`` (if any) and start another worker (if ``respawn``) in the background, so the
@@ -258,14 +268,17 @@ class QueryPool:
         def restart() -> None:
             if dead is not None:
                 dead.kill()
-            if self._closed or not respawn:
+            delay = RETRY_FIRST
+            while not self._closed and respawn:
+                try:
+                    worker = self._spawn()
+                except Exception:
+                    log.exception("could not start a query worker; trying again in %g s", delay)
+                    time.sleep(delay)
+                    delay = min(delay * 2, RETRY_LAST)
+                    continue
+                self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
                 return
-            try:
-                worker = self._spawn()
-            except Exception:
-                log.exception("could not restart a query worker")
-                return
-            self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
 
         threading.Thread(target=restart, name="kimgraph-restart", daemon=True).start()
 
@@ -359,7 +372,8 @@ class QueryPool:
         self._replace(worker, respawn=not aside)
 
     def close(self) -> None:
-        self._closed = True
+        with self._lock:
+            self._closed = True
         for worker in list(self._all):
             try:
                 worker.conn.send(None)

@@ -38,9 +38,9 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import httpx
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.term import Node
@@ -51,6 +51,9 @@ from store.merge import client_syntax_error, maintained, redirect, upkeep
 from store.protocol import StoreSettings
 from store.sparql_text import bind_values, query_form, sparql_term
 from store.terms import RDF_FORMATS, serialized, solution_rows, to_rdflib
+
+if TYPE_CHECKING:
+    import httpx
 
 SPARQL_RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -166,6 +169,8 @@ class RemoteStore:
         self.union = union_parameter(union_param)
         self.read_only = read_only
         self.timeout = timeout
+        import httpx  # loaded only when a remote store is used: it costs an embedded server's start 0.2 s
+
         self._client = client or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
@@ -210,6 +215,8 @@ class RemoteStore:
     def _send(self, method: str, url: str, *, timeout: float, params=None, content: bytes | None = None,
               headers: dict[str, str] | None = None) -> Reply:
         """One request, its whole body read within ``timeout`` seconds (a read timeout alone is per chunk)."""
+        import httpx
+
         deadline = time.monotonic() + timeout
         try:
             with self._client.stream(method, url, params=params, content=content, headers=headers,

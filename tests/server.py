@@ -98,12 +98,12 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path, limit: f
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
         try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
+            if httpx.get(url + "/health/ready", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer /health within {limit} s:\n{log.read_text()}")
+    raise RuntimeError(f"the server was not ready within {limit} s:\n{log.read_text()}")
 
 
 def worker_pids(url: str) -> set[int]:
