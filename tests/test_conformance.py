@@ -11,6 +11,8 @@ from ingest.manifest import load_manifest
 pytestmark = pytest.mark.slow  # each test runs pyshacl over the sources
 
 PARSED = {"57c36d939ff65b92", "90e2aad157d3105b"}
+# ST1337's sources: its two pages and the three curated documents (the KIM family's pages are left out here)
+ST1337_SOURCES = PARSED | {"73081f443c3f820b", "08ea021e16e92f40", "2671f4ff48c7fd80"}
 UNMAPPED_KSBS = {"S1", "S2", "S5", "S6", "S8", "S9", "S10", "S15", "S19", "S25", "S27",
                  "B1", "B2", "B3", "B4", "B5", "B6"}
 KNOWLEDGE_ONLY_DUTIES = {"D2", "D3", "D4", "D5", "D6", "D7", "D8", "D10", "D12", "D13", "D14"}
@@ -30,7 +32,7 @@ def expected(parsed_only: bool) -> set[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def graphs(iris):
-    return vocabulary_graphs(iris) + source_graphs(load_manifest(), iris)
+    return vocabulary_graphs(iris) + source_graphs([s for s in load_manifest() if s.id in ST1337_SOURCES], iris)
 
 
 def findings_of(report, severities=("Violation", "Warning")):
