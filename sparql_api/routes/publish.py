@@ -50,7 +50,7 @@ def ontology(request: Request, services: ServicesDep) -> Response:
         return html_page(request, services.settings.base_iri, "ontology.html", title="KIM ontology", ontology=header,
                          classes=classes, properties=properties, css=PAGES_CSS_PATH)
 
-    return conditional(request, services.stamp, media, answer, "def", str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, "def", base_url(request), headers={"Vary": "Accept"})
 
 
 # ------------------------------------------------------------------ /shapes
@@ -76,7 +76,7 @@ def shapes(request: Request, services: ServicesDep) -> Response:
         return html_page(request, base_iri, "shapes.html", title="Conformance shapes", rules=shape_rules(graph),
                          css=PAGES_CSS_PATH)
 
-    return conditional(request, services.stamp, media, answer, "shapes", str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, "shapes", base_url(request), headers={"Vary": "Accept"})
 
 
 @router.api_route(
@@ -101,7 +101,7 @@ def dataset(request: Request, services: ServicesDep) -> Response:
                          dumps=[(root + p, t, m) for p, t, m, _ in DUMPS], sources=source_documents(services.store),
                          ogl=str(OGL_V3), attribution=OGL_ATTRIBUTION, css=PAGES_CSS_PATH)
 
-    return conditional(request, services.stamp, media, answer, "dataset", str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, "dataset", base_url(request), headers={"Vary": "Accept"})
 
 
 @router.api_route(

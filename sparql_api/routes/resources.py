@@ -30,6 +30,7 @@ from sparql_api.caching import conditional, precondition, with_validators
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, NotAcceptable, ResourceNotFound
 from sparql_api.html import local_path, render_page
+from sparql_api.request_input import base_url
 from sparql_api.resource_view import Viewer
 from sparql_api.services import ServicesDep
 
@@ -57,12 +58,12 @@ def _root(request: Request) -> str:
 
 
 def context_url(request: Request) -> str:
-    """Where this service publishes its JSON-LD context, as the client addressed the service."""
-    return str(request.base_url) + "context.jsonld"
+    """Where this service publishes its JSON-LD context, at its public address."""
+    return base_url(request) + "context.jsonld"
 
 
 def _here(request: Request, path: str) -> str:
-    return f"{_root(request)}/id/{quote(path, safe='/:@!$&()*+,;=-._~')}"
+    return f"{base_url(request)}id/{quote(path, safe='/:@!$&()*+,;=-._~')}"
 
 
 def _format_links(here: str) -> list[dict[str, str]]:
