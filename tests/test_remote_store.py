@@ -641,7 +641,7 @@ def _serve_in_process(store, requests: list[tuple[str, dict, str]]) -> list[http
 
     from sparql_api.app import create_app
 
-    app = create_app(Settings(workers=0), store=store)
+    app = create_app(Settings(workers=0, public_url="http://kim.test/"), store=store)
 
     async def run() -> list[httpx.Response]:
         async with app.router.lifespan_context(app):
