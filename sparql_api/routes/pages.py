@@ -70,7 +70,7 @@ def home(request: Request, services: ServicesDep) -> Response:
 
 def _home(request: Request, services: Services, media: str) -> Response:
     if media != HTML:
-        return rdf_response(dataset_graph(base_url(request), services.store), media)
+        return rdf_response(dataset_graph(base_url(request), services.store, services.rights.get()), media)
     stats = services.stats.get()
     standards = select_strings(services.store, STANDARDS_QUERY)
     for row in standards:
