@@ -102,7 +102,7 @@ class CuratedFact:
 
 def curated_facts(iri: str, stated: list[tuple[ox.Triple, list[str]]],
                   sources: dict[str, GraphSource]) -> list[CuratedFact]:
-    """The resource's own facts (``<iri> ?p ?o``) that come from a curated graph."""
+    """The resource's own facts (``<iri> ?p ?o``) that come from a curated graph, by predicate and value."""
     facts = []
     for triple, graphs in stated:
         if not isinstance(triple.subject, ox.NamedNode) or triple.subject.value != iri:
@@ -111,7 +111,7 @@ def curated_facts(iri: str, stated: list[tuple[ox.Triple, list[str]]],
         if curated:
             facts.append(CuratedFact(triple, curated, any(g not in sources or not sources[g].curated
                                                           for g in graphs)))
-    return facts
+    return sorted(facts, key=lambda f: (str(f.triple.predicate), str(f.triple.object)))
 
 
 def turtle_note(facts: list[CuratedFact]) -> bytes:

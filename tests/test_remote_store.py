@@ -620,6 +620,8 @@ IN_PROCESS = [
     ("/id/standard/ST1337/duty/2", {}, "text/turtle"),
     ("/id/standard/ST1337/duty/2", {}, "text/html"),
     ("/id/standard/ST1337", {}, "application/ld+json"),
+    ("/id/standard/ST1337", {}, "text/html"),
+    ("/id/standard/ST1337", {"format": "nq"}, "application/n-quads"),
     ("/search", {"q": "GDPR"}, "application/json"),
     ("/queries", {}, "application/json"),
     ("/queries/ksbs-of-duty", {"duty": DUTY_2}, "application/sparql-results+json"),
