@@ -32,7 +32,8 @@ def void(request: Request, services: ServicesDep) -> Response:
 
 @router.api_route("/dump.trig", methods=["GET", "HEAD"], summary="The whole dataset as TriG",
                   response_class=Response,
-                  responses={200: {"description": "Every named graph.", "content": content(["application/trig"])}})
+                  responses={200: {"description": "Every named graph, under mixed rights (see the VoID description).",
+                                   "content": content(["application/trig"])}})
 def dump_trig(store: StoreDep) -> Response:
     """Every named graph, as TriG."""
     return Response(store.dump("trig"), media_type="application/trig")
@@ -40,7 +41,8 @@ def dump_trig(store: StoreDep) -> Response:
 
 @router.api_route("/dump.nq", methods=["GET", "HEAD"], summary="The whole dataset as N-Quads",
                   response_class=Response,
-                  responses={200: {"description": "Every named graph.", "content": content(["application/n-quads"])}})
+                  responses={200: {"description": "Every named graph, under mixed rights (see the VoID description).",
+                                   "content": content(["application/n-quads"])}})
 def dump_nquads(store: StoreDep) -> Response:
     """Every named graph, as N-Quads."""
     return Response(store.dump("nquads"), media_type="application/n-quads")
