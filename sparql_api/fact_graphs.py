@@ -51,11 +51,11 @@ class GraphSource:
 
 def graph_sources(store, iris: Iris) -> dict[str, GraphSource]:
     """The source of every source graph, and the reference concept schemes, by graph IRI."""
-    found = {}
+    found: dict[str, GraphSource] = {}
     for row in store.query(GRAPH_SOURCES_QUERY):
-        value = {k: (row[k].value if row[k] is not None else None) for k in ("g", "doc", "kind", "title", "page")}
-        found[value["g"]] = GraphSource(value["g"], value["doc"], value["kind"], value["title"] or value["g"],
-                                        value["page"])
+        value = {k: (row[k].value if row[k] is not None else None) for k in ("doc", "kind", "title", "page")}
+        graph = str(row["g"].value)
+        found[graph] = GraphSource(graph, value["doc"], value["kind"], value["title"] or graph, value["page"])
     concepts = str(iris.graph("concepts"))
     found[concepts] = GraphSource(concepts, None, "reference-concepts",
                                   "KIM Graph reference concept schemes (curated/concepts.ttl)")
@@ -84,8 +84,8 @@ def quads(stated: list[tuple[ox.Triple, list[str]]]) -> list[ox.Quad]:
     """One quad per graph that states a triple (the default graph for a triple no graph is known for)."""
     out = []
     for triple, graphs in stated:
-        for graph in graphs or [None]:
-            name = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
+        names: list[ox.NamedNode | ox.DefaultGraph] = [ox.NamedNode(g) for g in graphs] or [ox.DefaultGraph()]
+        for name in names:
             out.append(ox.Quad(triple.subject, triple.predicate, triple.object, name))
     return sorted(out, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
 

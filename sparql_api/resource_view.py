@@ -232,7 +232,7 @@ class Viewer:
             if isinstance(obj, ox.NamedNode):
                 value = Value(names.get(obj.value, obj.value), self.href(obj.value))
             else:
-                value = Value(obj.value)
+                value = Value(obj.value if isinstance(obj, ox.Literal) else str(obj))
             cited = [Value(s.title, self.href(s.document) if s.document else None,
                            note=s.page if s.page and s.page.startswith(("http://", "https://")) else None)
                      for s in fact.sources]
@@ -257,7 +257,7 @@ def _names(triples: list[ox.Triple]) -> dict[str, str]:
         if isinstance(t.subject, ox.NamedNode) and t.predicate.value in NAME_PREDICATES:
             rank = NAME_PREDICATES.index(t.predicate.value)
             if t.subject.value not in found or rank < found[t.subject.value][0]:
-                found[t.subject.value] = (rank, t.object.value)
+                found[t.subject.value] = (rank, t.object.value if isinstance(t.object, ox.Literal) else str(t.object))
     return {iri: name for iri, (_, name) in found.items()}
 
 
