@@ -44,6 +44,36 @@ def reference_from_occupation(code: str) -> str:
     return f"ST{match.group(1)}"
 
 
+# Labels are derived from what the same source states, into the same graph, by these three rules (README,
+# "Labels"): they restate the source's own words and numbering, and add no fact.
+
+def label_of_duty(number: int, statement: str) -> str:
+    """A duty's label: its number and its text as the source prints them.
+
+    >>> label_of_duty(3, "Manage the organisation's records.")
+    "Duty 3: Manage the organisation's records."
+    """
+    return f"Duty {number}: {statement}"
+
+
+def label_of_ksb(letter: str, number: int, statement: str) -> str:
+    """A KSB's label: its code and its statement as the source prints them.
+
+    >>> label_of_ksb("K", 1, "The principles of information governance.")
+    'K1: The principles of information governance.'
+    """
+    return f"{letter}{number}: {statement}"
+
+
+def label_of_standard(title: str) -> str:
+    """A standard's label: its title as a source prints it (a standard with no title has no label).
+
+    >>> label_of_standard("Library, information and knowledge management professional")
+    'Library, information and knowledge management professional'
+    """
+    return title
+
+
 class StandardWriter:
     """Adds the facts one source states about one standard, each with its evidence."""
 
@@ -82,8 +112,10 @@ class StandardWriter:
         return self._ksbs[key]
 
     def text(self, prop: URIRef, text: str, span: Locator | None) -> None:
-        """A verbatim English statement about the standard."""
+        """A verbatim English statement about the standard; its title is its label too (``label_of_standard``)."""
         self.graph.add((self.standard, prop, self.literal(text, lang="en")))
+        if prop == DCTERMS.title:
+            self.graph.add((self.standard, SKOS.prefLabel, self.literal(label_of_standard(text), lang="en")))
         self._evidence(self.standard, span)
 
     def value(self, prop: URIRef, value: Literal | URIRef, span: Locator | None) -> None:
@@ -138,6 +170,7 @@ class StandardWriter:
         g.add((duty, SKOS.notation, literal(f"D{number}")))
         g.add((duty, KIM.ordinal, literal(number, datatype=XSD.integer)))
         g.add((duty, DCTERMS.description, literal(statement, lang="en")))
+        g.add((duty, SKOS.prefLabel, literal(label_of_duty(number, statement), lang="en")))
         g.add((duty, KIM.dutyOf, self.standard))
         g.add((self.standard, KIM.hasDuty, duty))
         if identifier:
@@ -153,6 +186,7 @@ class StandardWriter:
         g.add((ksb, SKOS.notation, literal(f"{letter}{number}")))
         g.add((ksb, KIM.ordinal, literal(number, datatype=XSD.integer)))
         g.add((ksb, CEASN.competencyText, literal(statement, lang="en")))
+        g.add((ksb, SKOS.prefLabel, literal(label_of_ksb(letter, number, statement), lang="en")))
         g.add((ksb, CEASN.isPartOf, self.standard))
         g.add((ksb, KIM.ksbType, self._concept("ksb-type", KSB_TYPE_SLUGS[letter])))
         g.add((self.standard, KIM.hasKSB, ksb))
@@ -185,7 +219,6 @@ class StandardWriter:
         group = self.iris.org(f"trailblazer-{self.reference.lower()}")
         g = self.graph
         g.add((group, RDF.type, ORG.OrganizationalCollaboration))
-        g.add((group, SKOS.prefLabel, self.literal(f"Trailblazer group for {self.reference}", lang="en")))
         g.add((group, ORG.hasMember, employer))
         g.add((employer, ORG.memberOf, group))
         g.add((self.standard, KIM.developedBy, group))

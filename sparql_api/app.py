@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from kimdata.namespaces import Iris
 from sparql_api import api_docs
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
                         "Content-Location", "X-Request-ID"],
         max_age=600,
     )
+    # Only the configured host names: no answer is made for (or from) a Host header nobody configured.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts(), www_redirect=False)
     # Outermost, so it times and counts everything the app answers, preflights and errors included.
     app.add_middleware(ObservabilityMiddleware, metrics=instruments)
     return app

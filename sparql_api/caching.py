@@ -194,7 +194,7 @@ async def cached_by_url(request: Request, stamp: DataStamp, media_type: str,
     query runs. The tag covers the whole URL (filters, page, format) and the media type.
     """
     vary = {"Vary": "Accept"}
-    cache_headers = {**validators(stamp, media_type, str(request.url)), **vary}
+    cache_headers = {**validators(stamp, media_type, request.url.path, request.url.query), **vary}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and etag_matches(if_none_match, cache_headers["ETag"]):
         return not_modified(cache_headers)

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import quote
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
 
-from kimdata.namespaces import KIM, OGL_V3, PREFIXES
-from sparql_api.responses import OGL_ATTRIBUTION
+from kimdata.namespaces import KIM, PREFIXES
+from sparql_api.licensing import GraphRights, mixed_summary, open_summary
 
 IANA = "https://www.iana.org/assignments/media-types/"
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
 OPENAPI = URIRef("https://spec.openapis.org/oas/v3.1.0")
 ONTOLOGY_IRI = URIRef(str(KIM).rstrip("#"))
 DUMPS = (  # path, title, media type, W3C format
-    ("dump.trig", "TriG dump: every named graph", "application/trig", "http://www.w3.org/ns/formats/TriG"),
-    ("dump.nq", "N-Quads dump: every named graph", "application/n-quads", "http://www.w3.org/ns/formats/N-Quads"),
-    ("dump.jsonld", "JSON-LD dump: every named graph", "application/ld+json", "http://www.w3.org/ns/formats/JSON-LD"),
+    ("dump.trig", "TriG dump: every named graph (mixed rights)", "application/trig",
+     "http://www.w3.org/ns/formats/TriG"),
+    ("dump.nq", "N-Quads dump: every named graph (mixed rights)", "application/n-quads",
+     "http://www.w3.org/ns/formats/N-Quads"),
+    ("dump.jsonld", "JSON-LD dump: every named graph (mixed rights)", "application/ld+json",
+     "http://www.w3.org/ns/formats/JSON-LD"),
+)
+OPEN_DUMPS = (
+    ("dump-open.trig", "TriG dump: the open-licensed named graphs only", "application/trig",
+     "http://www.w3.org/ns/formats/TriG"),
+    ("dump-open.nq", "N-Quads dump: the open-licensed named graphs only", "application/n-quads",
+     "http://www.w3.org/ns/formats/N-Quads"),
 )
 
 
@@ -52,8 +64,9 @@ def source_documents(store) -> list[dict[str, str | None]]:
 
 
 
-def dataset_graph(root: str, store) -> Graph:
-    """DCAT: the dataset, its licence and attribution, one distribution per dump and the SPARQL service."""
+def dataset_graph(root: str, store, rights: dict[str, GraphRights]) -> Graph:
+    """DCAT: the dataset and its mixed rights, the full and the open dumps, one distribution per named graph with
+    its own licence or rights, and the SPARQL service; never an open licence over a graph that is not open."""
     dataset = URIRef(root + "dataset")
     endpoint = URIRef(root + "sparql")
     service = URIRef(root + "sparql#service")  # the sd:Service of the service description
@@ -69,10 +82,8 @@ def dataset_graph(root: str, store) -> Graph:
         "The UK apprenticeship occupational standard for library, information and knowledge management "
         "professionals (duties, knowledge, skills, behaviours and their mapping), the Government Knowledge & "
         "Information Management profession, and the provenance of every fact, as linked data.", lang="en")))
-    add((dataset, DCTERMS.license, OGL_V3))
-    add((dataset, DCTERMS.rights, Literal(
-        OGL_ATTRIBUTION + " Facts taken from sources that are not openly licensed are cited to them; their text "
-        "is not republished.", lang="en")))
+    mixed = Literal(mixed_summary(rights), lang="en")
+    add((dataset, DCTERMS.rights, mixed))
     publisher = URIRef(root + "dataset#publisher")
     add((dataset, DCTERMS.publisher, publisher))
     add((publisher, RDF.type, FOAF.Agent))
@@ -94,23 +105,38 @@ def dataset_graph(root: str, store) -> Graph:
             add((node, DCTERMS.rights, Literal(source["rights"], lang="en")))
         if source.get("page"):
             add((node, FOAF.page, URIRef(source["page"])))
-    for path, title, media, fmt in DUMPS:
-        distribution = URIRef(f"{root}dataset#{path.replace('.', '-')}")
+    opened = Literal(open_summary(rights), lang="en")
+    for dumps, statement in ((DUMPS, mixed), (OPEN_DUMPS, opened)):
+        for path, title, media, fmt in dumps:
+            distribution = URIRef(f"{root}dataset#{path.replace('.', '-')}")
+            add((dataset, DCAT.distribution, distribution))
+            add((distribution, RDF.type, DCAT.Distribution))
+            add((distribution, DCTERMS.title, Literal(title, lang="en")))
+            add((distribution, DCAT.downloadURL, URIRef(root + path)))
+            add((distribution, DCAT.accessURL, URIRef(root + path)))
+            add((distribution, DCAT.mediaType, URIRef(IANA + media)))
+            add((distribution, DCTERMS.format, URIRef(fmt)))
+            add((distribution, DCTERMS.rights, statement))
+    for name, described in sorted(rights.items()):
+        distribution = URIRef(f"{root}dataset#graph-{hashlib.sha256(name.encode()).hexdigest()[:16]}")
+        download = URIRef(f"{root}store?graph={quote(name, safe='')}")
         add((dataset, DCAT.distribution, distribution))
         add((distribution, RDF.type, DCAT.Distribution))
-        add((distribution, DCTERMS.title, Literal(title, lang="en")))
-        add((distribution, DCAT.downloadURL, URIRef(root + path)))
-        add((distribution, DCAT.accessURL, URIRef(root + path)))
-        add((distribution, DCAT.mediaType, URIRef(IANA + media)))
-        add((distribution, DCTERMS.format, URIRef(fmt)))
-        add((distribution, DCTERMS.license, OGL_V3))
+        add((distribution, DCTERMS.title, Literal(f"Named graph: {described.title}", lang="en")))
+        add((distribution, DCTERMS.identifier, Literal(name)))
+        add((distribution, DCAT.downloadURL, download))
+        add((distribution, DCAT.accessURL, download))
+        add((distribution, DCAT.mediaType, URIRef(IANA + "text/turtle")))
+        if described.license:
+            add((distribution, DCTERMS.license, URIRef(described.license)))
+        add((distribution, DCTERMS.rights, Literal(described.rights, lang="en")))
     sparql = URIRef(root + "dataset#sparql")
     add((dataset, DCAT.distribution, sparql))
     add((sparql, RDF.type, DCAT.Distribution))
     add((sparql, DCTERMS.title, Literal("SPARQL 1.1 endpoint", lang="en")))
     add((sparql, DCAT.accessURL, endpoint))
     add((sparql, DCAT.accessService, service))
-    add((sparql, DCTERMS.license, OGL_V3))
+    add((sparql, DCTERMS.rights, mixed))
     add((service, RDF.type, DCAT.DataService))
     add((service, DCTERMS.title, Literal("KIM Graph SPARQL endpoint", lang="en")))
     add((service, DCAT.endpointURL, endpoint))

@@ -9,9 +9,10 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from starlette.responses import Response
 
-from kimdata.namespaces import KIM, OGL_V3
+from kimdata.namespaces import KIM
 from sparql_api import formats
 from sparql_api.conneg import negotiate
+from sparql_api.licensing import GraphRights, mixed_summary, open_graphs, open_summary
 from sparql_api.statistics import Stats
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -65,8 +66,9 @@ def service_description(root: str, stats: Stats, writable: bool) -> Graph:
     return graph
 
 
-def void_description(root: str, stats: Stats, base_iri: str) -> Graph:
-    """void:Dataset with its statistics, partitions, per-graph subsets, endpoint and dumps."""
+def void_description(root: str, stats: Stats, base_iri: str, rights: dict[str, GraphRights]) -> Graph:
+    """void:Dataset with its statistics, partitions, per-graph subsets (each with its own licence or rights),
+    endpoint and dumps, and the open part (the open-licensed graphs) with its own dumps."""
     endpoint, dataset = _urls(root)
     graph = _new_graph()
 
@@ -77,7 +79,7 @@ def void_description(root: str, stats: Stats, base_iri: str) -> Graph:
     graph.add((dataset, DCTERMS.title, Literal("KIM Graph")))
     graph.add((dataset, DCTERMS.description, Literal(
         "Occupational standards for library, information and knowledge management, as linked data.")))
-    graph.add((dataset, DCTERMS.license, OGL_V3))
+    graph.add((dataset, DCTERMS.rights, Literal(mixed_summary(rights), lang="en")))
     graph.add((dataset, VOID.sparqlEndpoint, endpoint))
     graph.add((dataset, VOID.dataDump, URIRef(root + "dump.trig")))
     graph.add((dataset, VOID.dataDump, URIRef(root + "dump.nq")))
@@ -106,7 +108,29 @@ def void_description(root: str, stats: Stats, base_iri: str) -> Graph:
         graph.add((dataset, VOID.subset, subset))
         graph.add((subset, RDF.type, VOID.Dataset))
         graph.add((subset, VOID.triples, integer(count)))
+        described = rights.get(name)
+        if described is not None:
+            _state_rights(graph, subset, described)
+    open_part = URIRef(root + ".well-known/void#open")
+    graph.add((dataset, VOID.subset, open_part))
+    graph.add((open_part, RDF.type, VOID.Dataset))
+    graph.add((open_part, DCTERMS.title, Literal("KIM Graph, open-licensed part", lang="en")))
+    graph.add((open_part, DCTERMS.rights, Literal(open_summary(rights), lang="en")))
+    graph.add((open_part, VOID.dataDump, URIRef(root + "dump-open.trig")))
+    graph.add((open_part, VOID.dataDump, URIRef(root + "dump-open.nq")))
+    for name in open_graphs(rights):
+        graph.add((open_part, VOID.subset, URIRef(name)))
     return graph
+
+
+def _state_rights(graph: Graph, node: URIRef, rights: GraphRights) -> None:
+    """A graph's own licence (when it has one) and rights statement."""
+    graph.add((node, DCTERMS.title, Literal(rights.title, lang="en")))
+    if rights.license:
+        graph.add((node, DCTERMS.license, URIRef(rights.license)))
+    graph.add((node, DCTERMS.rights, Literal(rights.rights, lang="en")))
+    if rights.attribution:
+        graph.add((node, KIM.attributionText, Literal(rights.attribution, lang="en")))
 
 
 def description_response(graph: Graph, accept: str | None) -> Response:

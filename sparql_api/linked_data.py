@@ -15,7 +15,9 @@ with the IRI bound through pyoxigraph substitutions (never pasted into the text)
 5. for each ``kim:evidence`` span: its source and its quote (``oa:hasSelector`` / ``oa:exact``).
 
 No query per linked resource. The JSON-LD is compacted from exactly these triples (sparql_api.compact),
-and Turtle, N-Triples and RDF/XML serialise exactly these triples, so every format says the same.
+and Turtle, N-Triples and RDF/XML serialise exactly these triples, so every format says the same. TriG and
+N-Quads serialise them too, each in every named graph that states it (sparql_api.fact_graphs); Turtle ends
+with a comment block marking the facts that come from curated sources and citing them.
 """
 
 from __future__ import annotations
@@ -132,6 +134,8 @@ REPRESENTATIONS: tuple[Representation, ...] = (
     Representation("turtle", "text/turtle", ("ttl",), "Turtle"),
     Representation("ntriples", "application/n-triples", ("nt",), "N-Triples"),
     Representation("rdfxml", "application/rdf+xml", ("rdf", "xml", "rdf+xml", "owl"), "RDF/XML"),
+    Representation("trig", "application/trig", (), "TriG"),
+    Representation("nquads", "application/n-quads", ("nq",), "N-Quads"),
 )
 # Our preference order for "*/*" and for no Accept header: JSON-LD first, HTML for browsers (which
 # ask for text/html explicitly), then the plain RDF formats.
@@ -142,6 +146,11 @@ RDF_SERIALISERS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+# Formats with graph names: each fact in every named graph that states it (sparql_api.fact_graphs).
+QUAD_SERIALISERS = {
+    "application/trig": ox.RdfFormat.TRIG,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
 }
 
 
@@ -155,6 +164,17 @@ def rdf_bytes(triples: list[ox.Triple], media_type: str) -> bytes:
         str(t.object)[1:-1] for t in ordered if isinstance(t.object, ox.NamedNode)}
     prefixes = {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in used)}
     return serialized(ox.serialize(ordered, format=fmt, prefixes=prefixes))
+
+
+def quad_bytes(quads: list[ox.Quad], media_type: str) -> bytes:
+    """The quads as TriG (with the prefixes it uses) or N-Quads."""
+    fmt = QUAD_SERIALISERS[media_type]
+    if fmt == ox.RdfFormat.N_QUADS:
+        return serialized(ox.serialize(quads, format=fmt))
+    used = {str(q.predicate)[1:-1] for q in quads} | {
+        str(q.object)[1:-1] for q in quads if isinstance(q.object, ox.NamedNode)}
+    prefixes = {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in used)}
+    return serialized(ox.serialize(quads, format=fmt, prefixes=prefixes))
 
 
 def compact_json(triples: list[ox.Triple], iri: str, context_url: str) -> dict:

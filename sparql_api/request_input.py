@@ -97,8 +97,18 @@ def check_params(request: Request, allowed: tuple[str, ...]) -> None:
 
 
 def base_url(request: Request) -> str:
-    """This service's root URL as the client addressed it, ending with a slash."""
-    return str(request.base_url)
+    """This service's public root URL (``KIM_PUBLIC_URL``), ending with a slash; never taken from the request."""
+    return request.app.state.services.settings.public_root
+
+
+def public_url(request: Request, query: str | None = None) -> str:
+    """The URL of this request's path at the public address, with ``query`` (the request's own when None)."""
+    root = request.scope.get("root_path", "")
+    path = request.url.path
+    if root and path.startswith(root):
+        path = path[len(root):]
+    query = request.url.query if query is None else query
+    return base_url(request) + path.lstrip("/") + ("?" + query if query else "")
 
 
 async def read_tokens(text: str) -> list[Token]:

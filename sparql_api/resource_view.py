@@ -11,7 +11,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
+from rdflib.namespace import DCTERMS, RDFS, SKOS
+
 from sparql_api.compact import load_context
+from sparql_api.fact_graphs import CuratedFact
 
 # Keys read as the resource's own text, in order of preference.
 NAME_KEYS = ("label", "title", "rdfsLabel", "name")
@@ -43,6 +47,18 @@ class Row:
     key: str
     label: str
     values: list[Value]
+    curated_by: list[str] = field(default_factory=list)
+    """The curated sources some of these values come from (titles)."""
+
+
+@dataclass
+class CuratedRow:
+    """A fact about the resource from a curated source: property, value and the sources it is cited to."""
+
+    label: str
+    value: Value
+    sources: list[Value]
+    also_parsed: bool
 
 
 @dataclass
@@ -71,6 +87,7 @@ class ResourceView:
     incoming: list[Row] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
+    curated: list[CuratedRow] = field(default_factory=list)
 
 
 def humanise(key: str) -> str:
@@ -195,12 +212,53 @@ class Viewer:
                 _first_text(node, ("rights",))))
         return result
 
+    def mark_curated(self, view: ResourceView, facts: list[CuratedFact], triples: list[ox.Triple]) -> None:
+        """Mark the rows whose values come from curated sources, and list those facts with their citations."""
+        if not facts:
+            return
+        names = _names(triples)
+        context = load_context()
+        by_key: dict[str, set[str]] = {}
+        for terms in (*context.forward.values(), *(s.values() for s in context.scoped.values())):
+            for term in terms:
+                if not term.reverse:
+                    by_key.setdefault(term.name, set()).add(term.iri)
+        for row in view.rows:
+            predicates = by_key.get(row.key, {context.expand(row.key)})
+            row.curated_by = sorted({s.title for f in facts if f.triple.predicate.value in predicates
+                                     for s in f.sources})
+        for fact in facts:
+            obj = fact.triple.object
+            if isinstance(obj, ox.NamedNode):
+                value = Value(names.get(obj.value, obj.value), self.href(obj.value))
+            else:
+                value = Value(obj.value if isinstance(obj, ox.Literal) else str(obj))
+            cited = [Value(s.title, self.href(s.document) if s.document else None,
+                           note=s.page if s.page and s.page.startswith(("http://", "https://")) else None)
+                     for s in fact.sources]
+            view.curated.append(CuratedRow(humanise(context.compact_iri(fact.triple.predicate.value)), value, cited,
+                                           fact.also_parsed))
+
     @staticmethod
     def _is_reverse(key: str) -> bool:
         context = load_context()
         if any(t.name == key for terms in context.reverse.values() for t in terms):
             return True
         return any(key in terms for terms in context.scoped.values())
+
+
+NAME_PREDICATES = (str(SKOS.prefLabel), str(DCTERMS.title), str(RDFS.label), str(SKOS.notation))
+
+
+def _names(triples: list[ox.Triple]) -> dict[str, str]:
+    """A name for each subject of ``triples`` that has one (label, title or code)."""
+    found: dict[str, tuple[int, str]] = {}
+    for t in triples:
+        if isinstance(t.subject, ox.NamedNode) and t.predicate.value in NAME_PREDICATES:
+            rank = NAME_PREDICATES.index(t.predicate.value)
+            if t.subject.value not in found or rank < found[t.subject.value][0]:
+                found[t.subject.value] = (rank, t.object.value if isinstance(t.object, ox.Literal) else str(t.object))
+    return {iri: name for iri, (_, name) in found.items()}
 
 
 def _as_list(value) -> list:

@@ -27,7 +27,9 @@ from conformance.reference import Report
 from kimdata.namespaces import Iris
 from sparql_api.authorization import writes_enabled
 from sparql_api.caching import BodyCache, DataStamp, PerVersion
+from sparql_api.fact_graphs import GraphSource, graph_sources
 from sparql_api.hydra import CollectionTotals
+from sparql_api.licensing import GraphRights, graph_rights
 from sparql_api.named_queries import NamedQuery
 from sparql_api.observability import Metrics, StoreSize
 from sparql_api.search_index import SearchIndexes
@@ -68,6 +70,10 @@ class Services:
     """The concept schemes uploads are validated with."""
     fresh_validation: PerVersion[Report]
     """The shapes run over the whole store, for a store whose build stored no report."""
+    rights: PerVersion[dict[str, GraphRights]]
+    """The licence or rights of each named graph (sparql_api.licensing)."""
+    graph_sources: PerVersion[dict[str, GraphSource]]
+    """The source each named graph holds, and whether it is curated (sparql_api.fact_graphs)."""
 
 
 @asynccontextmanager
@@ -96,6 +102,8 @@ async def open_services(settings: Settings, metrics: Metrics, queries: Mapping[s
         collection_totals=CollectionTotals(), search=SearchIndexes(opened, version),
         concepts=PerVersion(version, lambda: concepts_graph(opened, iris)),
         fresh_validation=PerVersion(version, lambda: validate_store(opened, iris)),
+        rights=PerVersion(version, lambda: graph_rights(opened, iris, opened.named_graphs())),
+        graph_sources=PerVersion(version, lambda: graph_sources(opened, iris)),
     )
     metrics.registry.register(services.store_size)
     services.search.warm()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,43 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    public_url: str | None = None
+    """The address clients reach the service at (``KIM_PUBLIC_URL``), for example ``https://kim.example.org/``:
+    the only source of the absolute URLs the service writes (JSON-LD ``@context``, VoID, DCAT, Hydra links,
+    ``Link`` and ``Content-Location`` headers, pages). Default: ``http://HOST:PORT/``, what ``serve`` binds to.
+    The request's ``Host`` header is never used to make a URL."""
+
+    allowed_hosts: str = ""
+    """Comma-separated host names a request may address (``KIM_ALLOWED_HOSTS``; ``*.example.org`` for
+    sub-domains); any other ``Host`` is refused with 400. Default: the public URL's host, the bound host, and
+    ``127.0.0.1``, ``localhost`` and ``testserver``."""
+
+    @property
+    def public_root(self) -> str:
+        """The public address ending with a slash.
+
+        >>> Settings(host="0.0.0.0", port=9000).public_root
+        'http://0.0.0.0:9000/'
+        >>> Settings(public_url="https://kim.example.org/data").public_root
+        'https://kim.example.org/data/'
+        """
+        url = self.public_url or f"http://{self.host}:{self.port}"
+        return url if url.endswith("/") else url + "/"
+
+    def trusted_hosts(self) -> list[str]:
+        """The host names requests may address (``allowed_hosts``, or the defaults it describes).
+
+        >>> Settings(public_url="https://kim.example.org/").trusted_hosts()
+        ['kim.example.org', '127.0.0.1', 'localhost', 'testserver']
+        >>> Settings(allowed_hosts="a.example, *.b.example").trusted_hosts()
+        ['a.example', '*.b.example']
+        """
+        listed = [name.strip() for name in self.allowed_hosts.split(",") if name.strip()]
+        if listed:
+            return listed
+        names = [urlsplit(self.public_root).hostname or "", self.host, "127.0.0.1", "localhost", "testserver"]
+        return [name for i, name in enumerate(names) if name and name not in names[:i]]
+
     @field_validator("store_url", "store_update_url", "store_gsp_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -73,6 +111,16 @@ class Settings(BaseSettings):
             return None  # KIM_STORE_URL= (empty) means the embedded store
         if not value.strip().startswith(("http://", "https://")):
             raise ValueError("a remote store URL must be an http(s) URL")
+        return value.strip()
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("KIM_PUBLIC_URL must be an http(s) URL with a host and no query or fragment")
         return value.strip()
 
     @field_validator("base_iri")

@@ -79,5 +79,6 @@ def built_store(built_store_path) -> Store:
 def app_client(built_store) -> Iterator[TestClient]:
     """The service over the built store in this process (FastAPI's TestClient, lifespan included): for
     handler-level checks that need no real server. Read-only, queries answered in a thread."""
-    with TestClient(create_app(Settings(workers=0, write_token=None), store=built_store)) as client:
+    settings = Settings(workers=0, write_token=None, public_url="http://testserver/")
+    with TestClient(create_app(settings, store=built_store)) as client:
         yield client

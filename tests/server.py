@@ -69,7 +69,9 @@ def copy_store(source: Path, target: Path) -> Path:
 def running_server(store: Path, log: Path, **env: str) -> Iterator[str]:
     """``kimgraph serve`` on a free port until the block ends; yields its base URL (no trailing slash)."""
     port = free_port()
+    # the address the tests use is the public one, so the URLs the server writes are the ones they follow
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
+    environment["KIM_PUBLIC_URL"] = f"http://127.0.0.1:{port}/"
     environment.update(env)
     with open(log, "wb") as output:
         process = subprocess.Popen(

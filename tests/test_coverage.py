@@ -177,7 +177,7 @@ def serve_in_process(store: Store, requests: list[tuple[str, str]]) -> list[http
     from sparql_api.app import create_app
     from sparql_api.settings import Settings
 
-    app = create_app(Settings(workers=0), store=store)
+    app = create_app(Settings(workers=0, public_url="http://kim.test/"), store=store)
 
     async def run():
         async with app.router.lifespan_context(app):

@@ -295,3 +295,49 @@ def assert_escaped(text: str) -> None:
     for raw in ("<script>alert", "<img src=x", '" onmouseover="'):
         assert raw not in text
     assert "&lt;script&gt;alert(" in text
+
+
+# ------------------------------------------------------------------ one public address, never the Host header
+
+# Answers that write absolute URLs: JSON-LD contexts, VoID, DCAT, Hydra links, Link and Content-Location.
+ADDRESSED = [
+    ("/", "text/html"), ("/", "text/turtle"), ("/dataset", "text/turtle"), ("/.well-known/void", "text/turtle"),
+    ("/id/standard/ST1337/duty/2", "application/ld+json"), ("/id/standard/ST1337/duty/2", "application/json"),
+    ("/id/standard/ST1337/duty/2", "text/html"), ("/id/org/cilip", "text/turtle"),
+    ("/standards", "application/ld+json"), ("/standards/ST1337/ksbs?type=K&pageSize=5&page=2", "application/ld+json"),
+    ("/organisations?pageSize=3", "application/ld+json"), ("/search?q=records&limit=2", "application/json"),
+    ("/sparql", "text/turtle"), ("/queries", "application/json"), ("/validate", "text/html"),
+    ("/standards/ST1337/coverage", "text/html"), ("/def", "text/html"),
+]
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.2"])
+def test_a_request_for_another_host_is_400(pages_server, host):
+    for path in ("/", "/id/standard/ST1337/duty/2", "/.well-known/void", "/health"):
+        response = httpx.get(pages_server + path, headers={"Host": host})
+        assert response.status_code == 400, (path, response.status_code)
+        assert "evil" not in response.text
+
+
+@pytest.mark.parametrize(("path", "accept"), ADDRESSED, ids=[f"{p} {a}" for p, a in ADDRESSED])
+def test_no_answer_carries_the_host_the_client_named(pages_server, path, accept):
+    # localhost is an allowed name for the same server, but the public address is 127.0.0.1:PORT
+    port = pages_server.rsplit(":", 1)[1]
+    response = httpx.get(pages_server + path, headers={"Host": f"localhost:{port}", "Accept": accept})
+    assert response.status_code == 200, response.text
+    answer = response.text + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+    assert "localhost" not in answer
+    if accept != "text/html" and path.startswith(("/id/", "/standards", "/organisations", "/.well-known", "/dataset")):
+        assert pages_server + "/" in answer
+
+
+def test_the_public_url_is_the_address_written(built_store_path, tmp_path):
+    from tests.server import running_server
+    with running_server(built_store_path, tmp_path / "server.log", KIM_WORKERS="0",
+                        KIM_PUBLIC_URL="https://kim.example.org/") as url:
+        response = httpx.get(url + "/id/standard/ST1337/duty/2", headers={"Host": "kim.example.org"})
+        assert response.status_code == 200
+        assert response.json()["@context"] == "https://kim.example.org/context.jsonld"
+        assert response.headers["content-location"] == "https://kim.example.org/id/standard/ST1337/duty/2?format=jsonld"
+        assert httpx.get(url + "/health").status_code == 200  # 127.0.0.1 stays allowed for local checks
+        assert httpx.get(url + "/health", headers={"Host": "evil.example"}).status_code == 400

@@ -103,12 +103,14 @@ def dcat(client) -> Graph:
     return Graph().parse(data=response.text, format="turtle")
 
 
-def test_dataset_is_a_dcat_dataset_with_licence_and_attribution(dcat, pages_server):
+def test_dataset_is_a_dcat_dataset_with_its_mixed_rights(dcat, pages_server):
     dataset = URIRef(pages_server + "/dataset")
     assert (dataset, RDF_TYPE, DCAT.Dataset) in dcat
     assert str(dcat.value(dataset, DCTERMS.title)) == "KIM Graph"
-    assert dcat.value(dataset, DCTERMS.license) == OGL
-    assert "Open Government Licence v3.0" in str(dcat.value(dataset, DCTERMS.rights))
+    assert dcat.value(dataset, DCTERMS.license) is None  # no one licence holds for every source
+    rights = str(dcat.value(dataset, DCTERMS.rights))
+    assert "Mixed rights" in rights and "Open Government Licence v3.0" in rights and "MIT licence" in rights
+    assert "Not open-licensed: Custodians of government's history" in rights
     assert dcat.value(dataset, DCTERMS.publisher) is not None and dcat.value(dataset, DCTERMS.description) is not None
     sources = set(dcat.objects(dataset, DCTERMS.source))
     assert len(sources) == 20 and any(dcat.value(s, DCTERMS.license) == OGL for s in sources)
@@ -119,11 +121,13 @@ def test_dataset_lists_each_dump_and_they_download(dcat, client, pages_server):
     downloads = {}
     for distribution in dcat.objects(dataset, DCAT.distribution):
         url = dcat.value(distribution, DCAT.downloadURL)
-        if url is not None:
+        if url is not None and "/store?" not in url:
             downloads[str(url)] = str(dcat.value(distribution, DCAT.mediaType))
     assert downloads == {pages_server + "/dump.trig": IANA + "application/trig",
                          pages_server + "/dump.nq": IANA + "application/n-quads",
-                         pages_server + "/dump.jsonld": IANA + "application/ld+json"}
+                         pages_server + "/dump.jsonld": IANA + "application/ld+json",
+                         pages_server + "/dump-open.trig": IANA + "application/trig",
+                         pages_server + "/dump-open.nq": IANA + "application/n-quads"}
     for url, media in downloads.items():
         head = client.head(url)
         assert head.status_code == 200 and head.headers["content-type"].split(";")[0] == media.removeprefix(IANA)
@@ -147,7 +151,7 @@ def test_dataset_html_lists_the_downloads(client):
     page = client.get("/dataset", headers={"Accept": "text/html"}).text
     for dump in ("dump.trig", "dump.nq", "dump.jsonld"):
         assert dump in page
-    assert "Open Government Licence v3.0" in page
+    assert "Open Government Licence v3.0" in page and "dump-open.nq" in page and "Mixed rights" in page
 
 
 def test_jsonld_dump_holds_every_named_graph(client):
@@ -162,3 +166,60 @@ def test_jsonld_dump_holds_every_named_graph(client):
 
     assert graphs(jsonld) == graphs(nquads)
     assert "https://w3id.org/uk-kim/graph/validation" in graphs(jsonld)
+
+
+# ------------------------------------------------------------------ licences per source
+
+CSW = "https://w3id.org/uk-kim/graph/source/73081f443c3f820b"  # the trade-press profile: not open-licensed
+OPEN_LICENCES = {OGL, URIRef("https://opensource.org/licenses/MIT"), URIRef("https://creativecommons.org/licenses/by/4.0/")}
+
+
+def test_every_distribution_states_its_own_licence_or_rights(dcat, pages_server):
+    distributions = list(dcat.objects(URIRef(pages_server + "/dataset"), DCAT.distribution))
+    assert len(distributions) > 10
+    for distribution in distributions:
+        assert dcat.value(distribution, DCTERMS.license) is not None \
+            or dcat.value(distribution, DCTERMS.rights) is not None, distribution
+
+
+def test_no_open_licence_is_stated_over_the_trade_press_source(dcat, client):
+    graphs = {str(dcat.value(d, DCTERMS.identifier)): d for d in dcat.subjects(RDF_TYPE, DCAT.Distribution)
+              if dcat.value(d, DCTERMS.identifier) is not None}
+    csw = graphs[CSW]
+    assert dcat.value(csw, DCTERMS.license) is None
+    assert "not open-licensed" in str(dcat.value(csw, DCTERMS.rights))
+    # the full dumps and the endpoint hold it: they state the mix, never an open licence
+    for distribution in dcat.subjects(RDF_TYPE, DCAT.Distribution):
+        if "open" not in str(dcat.value(distribution, DCAT.downloadURL) or ""):
+            if dcat.value(distribution, DCTERMS.license) in OPEN_LICENCES:
+                assert str(dcat.value(distribution, DCTERMS.identifier)) != CSW
+    for source in ("https://w3id.org/uk-kim/graph/source/57c36d939ff65b92",
+                   "https://w3id.org/uk-kim/graph/ontology"):
+        assert dcat.value(graphs[source], DCTERMS.license) in OPEN_LICENCES
+    # each graph's distribution downloads that graph
+    response = client.get(str(dcat.value(csw, DCAT.downloadURL)), headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and "Civil Service World" in response.text
+
+
+@pytest.mark.parametrize(("path", "fmt"), [("/dump-open.nq", "nquads"), ("/dump-open.trig", "trig")])
+def test_the_open_dump_holds_only_the_open_licensed_graphs(client, dcat, path, fmt):
+    response = client.get(path)
+    assert response.status_code == 200
+    opened = Dataset().parse(data=response.content, format=fmt)
+    full = Dataset().parse(data=client.get("/dump.nq").content, format="nquads")
+
+    def graphs(dataset):
+        counts = {}
+        for _, _, _, g in dataset.quads((None, None, None, None)):
+            counts[str(g)] = counts.get(str(g), 0) + 1
+        return counts
+
+    held, everything = graphs(opened), graphs(full)
+    assert CSW not in held and CSW in everything
+    assert "https://w3id.org/uk-kim/graph/source/57c36d939ff65b92" in held
+    assert "https://w3id.org/uk-kim/graph/ontology" in held
+    for graph, count in held.items():  # each open graph whole, as the full dump has it
+        assert everything[graph] == count, graph
+    licensed = {str(dcat.value(d, DCTERMS.identifier)) for d in dcat.subjects(RDF_TYPE, DCAT.Distribution)
+                if dcat.value(d, DCTERMS.license) in OPEN_LICENCES}
+    assert set(held) == licensed

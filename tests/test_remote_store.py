@@ -620,6 +620,8 @@ IN_PROCESS = [
     ("/id/standard/ST1337/duty/2", {}, "text/turtle"),
     ("/id/standard/ST1337/duty/2", {}, "text/html"),
     ("/id/standard/ST1337", {}, "application/ld+json"),
+    ("/id/standard/ST1337", {}, "text/html"),
+    ("/id/standard/ST1337", {"format": "nq"}, "application/n-quads"),
     ("/search", {"q": "GDPR"}, "application/json"),
     ("/queries", {}, "application/json"),
     ("/queries/ksbs-of-duty", {"duty": DUTY_2}, "application/sparql-results+json"),
@@ -641,7 +643,7 @@ def _serve_in_process(store, requests: list[tuple[str, dict, str]]) -> list[http
 
     from sparql_api.app import create_app
 
-    app = create_app(Settings(workers=0), store=store)
+    app = create_app(Settings(workers=0, public_url="http://kim.test/"), store=store)
 
     async def run() -> list[httpx.Response]:
         async with app.router.lifespan_context(app):

@@ -281,3 +281,76 @@ def test_hostile_paths_are_404_or_400_and_read_no_file(resources_server, raw):
     connection.close()
     assert response.status in (400, 404, 414), (raw, response.status, body)
     assert "root:" not in body and "[project]" not in body and "Set-Cookie" not in dict(response.getheaders())
+
+
+# ------------------------------------------------------------------ each fact's graph; curated facts marked
+
+KEY_INFORMATION = "https://w3id.org/uk-kim/graph/source/2671f4ff48c7fd80"  # curated: the public page's key facts
+STANDARD_PAGE = "https://w3id.org/uk-kim/graph/source/57c36d939ff65b92"  # parsed: the captured standard page
+
+
+def stated_in(reader: Store, path: str) -> set:
+    """Every (s, p, o, graph) of the resource's triples, from the store's named graphs directly (rdflib terms)."""
+    from rdflib import Dataset
+    lines = []
+    for t in describe(reader, ID + path):
+        for row in reader.select(f"SELECT ?g WHERE {{ GRAPH ?g {{ {t.subject} {t.predicate} {t.object} }} }}"):
+            lines.append(f"{t.subject} {t.predicate} {t.object} <{row['g']}> .\n")
+    return set(Dataset().parse(data="".join(lines), format="nquads").quads())
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's quad parsers use ConjunctiveGraph
+@pytest.mark.parametrize(("media", "name", "fmt"), [("application/trig", "trig", "trig"),
+                                                    ("application/n-quads", "nquads", "nquads")])
+@pytest.mark.parametrize("kind", ["standard", "duty", "organisation"])
+def test_trig_and_nquads_give_each_fact_in_every_graph_that_states_it(client, reader, kind, media, name, fmt):
+    from rdflib import Dataset
+    path = RESOURCES[kind]
+    want = stated_in(reader, path)
+    assert {q[:3] for q in want} == set(expected(reader, path))  # every triple is in some graph
+    for response in (client.get(f"/id/{path}", headers={"Accept": media}), client.get(f"/id/{path}?format={name}")):
+        assert response.status_code == 200
+        assert response.headers["content-type"].split(";")[0] == media
+        assert response.headers["content-location"].endswith(f"?format={name}")
+        assert set(Dataset().parse(data=response.content, format=fmt).quads()) == want
+
+
+def test_the_alternate_links_offer_trig_and_nquads(client):
+    links = client.get("/id/" + RESOURCES["duty"]).headers["link"]
+    assert 'type="application/trig"' in links and 'type="application/n-quads"' in links
+
+
+def test_the_standard_shows_its_curated_facts_apart_and_cites_them(client):
+    page = client.get("/id/" + RESOURCES["standard"], headers={"Accept": "text/html"}).text
+    assert '<section id="curated">' in page
+    curated = page.split('<section id="curated">')[1].split("</section>")[0]
+    # the route and the typical duration come only from the curated key information, cited to its source
+    assert "Business and administration" in curated and "P3Y" in curated
+    assert "/id/source/2671f4ff48c7fd80" in curated
+    assert "https://www.instituteforapprenticeships.org/apprenticeship-standards/" in curated
+    assert '<dt id="route">Route <span class="badge curated"' in page
+    # parsed facts carry no mark: the duties are read from the captured pages
+    assert '<dt id="duties">Duties <span class="badge curated"' not in page
+
+
+def test_a_parsed_duty_page_marks_nothing_as_curated(client):
+    page = client.get("/id/" + RESOURCES["duty"], headers={"Accept": "text/html"}).text
+    assert '<section id="curated">' not in page and 'class="badge curated"' not in page
+
+
+def test_turtle_marks_the_curated_facts_in_comments_and_says_the_same_triples(client, reader):
+    response = client.get("/id/" + RESOURCES["standard"], headers={"Accept": "text/turtle"})
+    text = response.text
+    note = text.split("# Facts from curated sources")[1]
+    assert f"curated in <{KEY_INFORMATION}>" in note
+    assert "<https://w3id.org/uk-kim/def#route>" in note
+    assert STANDARD_PAGE not in note  # a parsed source is never cited as curated
+    assert isomorphic(Graph().parse(data=text, format="turtle"), expected(reader, RESOURCES["standard"]))
+    duty = client.get("/id/" + RESOURCES["duty"], headers={"Accept": "text/turtle"}).text
+    assert "# Facts from curated sources" not in duty
+
+
+def test_the_trailblazer_group_has_no_label_that_no_source_states(client):
+    response = client.get("/id/" + RESOURCES["collaboration"], headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert "Trailblazer group for" not in response.text

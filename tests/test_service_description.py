@@ -125,7 +125,8 @@ def test_void_partitions(void):
 
 def test_void_subsets_count_each_named_graph(void):
     dataset = _dataset(void)
-    subsets = {s: void.value(s, VOID.triples).toPython() for s in void.objects(dataset, VOID.subset)}
+    subsets = {s: void.value(s, VOID.triples).toPython() for s in void.objects(dataset, VOID.subset)
+               if void.value(s, VOID.triples) is not None}  # the open part is described by its graphs
     assert subsets[ONTOLOGY_GRAPH] > 100
     # sources share some triples: the dataset's count is of distinct triples, the default graph's merge
     assert sum(subsets.values()) > void.value(dataset, VOID.triples).toPython() > subsets[ONTOLOGY_GRAPH]
@@ -147,6 +148,41 @@ def test_void_data_dumps_hold_the_whole_dataset(read_server, void, path, fmt):
     distinct = {(s, p, o) for s, p, o, _ in dataset.quads()}
     assert len(distinct) == void.value(_dataset(void), VOID.triples).toPython()
     assert any((ST1337, RDF.type, KIM.OccupationalStandard) in graph for graph in dataset.graphs())
+
+
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+OGL = URIRef("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
+OPEN = {OGL, URIRef("https://opensource.org/licenses/MIT"), URIRef("https://creativecommons.org/licenses/by/4.0/")}
+CSW = URIRef("https://w3id.org/uk-kim/graph/source/73081f443c3f820b")  # the trade-press profile
+
+
+def test_every_void_subset_states_its_own_licence_or_rights(void):
+    dataset = _dataset(void)
+    subsets = list(void.objects(dataset, VOID.subset))
+    assert len(subsets) >= 10
+    for subset in subsets:
+        assert void.value(subset, DCTERMS.rights) is not None, subset
+    assert void.value(URIRef("https://w3id.org/uk-kim/graph/source/57c36d939ff65b92"), DCTERMS.license) == OGL
+    # a graph a client wrote states no licence, and is not called open
+    written = URIRef("http://kasei.us/2009/09/sparql/data/data1.rdf")
+    assert void.value(written, DCTERMS.license) is None and void.value(written, DCTERMS.rights) is not None
+
+
+def test_void_states_no_open_licence_over_the_trade_press_source(void, read_server):
+    dataset = _dataset(void)
+    assert void.value(dataset, DCTERMS.license) is None  # the rights are per subset, summarised here
+    summary = str(void.value(dataset, DCTERMS.rights))
+    assert summary.startswith("Mixed rights")
+    assert "Custodians of government's history" in summary.split("Not open-licensed:")[1]
+    assert void.value(CSW, DCTERMS.license) is None
+    assert "not open-licensed" in str(void.value(CSW, DCTERMS.rights))
+    open_part = URIRef(read_server + "/.well-known/void#open")
+    assert (dataset, VOID.subset, open_part) in void
+    held = set(void.objects(open_part, VOID.subset))
+    assert CSW not in held and held
+    assert all(void.value(graph, DCTERMS.license) in OPEN for graph in held)
+    assert {str(d) for d in void.objects(open_part, VOID.dataDump)} == {read_server + "/dump-open.trig",
+                                                                      read_server + "/dump-open.nq"}
 
 
 def test_health_counts_triples(read_server):

@@ -24,7 +24,7 @@ from sparql_api import bound_queries, formats, html, hydra
 from sparql_api.caching import cached_by_url
 from sparql_api.conneg import choose_format
 from sparql_api.errors import BadRequest, ResourceNotFound
-from sparql_api.request_input import base_url, check_params
+from sparql_api.request_input import base_url, check_params, public_url
 from sparql_api.services import Services, ServicesDep
 
 router = APIRouter(tags=["Collections"])
@@ -67,7 +67,7 @@ def page_url(request: Request, filters: Mapping[str, str], page: int | None, siz
         query["page"] = str(page)
         if size != hydra.DEFAULT_PAGE_SIZE:
             query["pageSize"] = str(size)
-    return str(request.url.replace(query=urlencode(query)))
+    return public_url(request, urlencode(query))
 
 
 async def respond(request: Request, services: Services, spec: hydra.CollectionSpec, bound: Mapping[str, Node],

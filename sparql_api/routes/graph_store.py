@@ -20,7 +20,7 @@ from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest
 from sparql_api.graphs import DEFAULT, delete_graph, payload_triples, read_graph, write_graph
 from sparql_api.openapi import content, problems
-from sparql_api.request_input import absolute_iri, base_url, query_items, read_body, single
+from sparql_api.request_input import absolute_iri, base_url, public_url, query_items, read_body, single
 from sparql_api.services import Services, ServicesDep
 
 router = APIRouter(tags=["Graph Store"])
@@ -35,7 +35,7 @@ def _target(request: Request, path: str | None) -> str | None:
     if path:
         if graph is not None or default:
             raise BadRequest("a graph named by its URL takes no ?graph or ?default parameter")
-        return str(request.url.replace(query=""))
+        return public_url(request, "")
     if graph is not None and default:
         raise BadRequest("give either ?graph=IRI or ?default, not both")
     if default:
@@ -77,7 +77,7 @@ async def _serve(request: Request, services: Services, path: str | None) -> Resp
         target = base_url(request) + "store/" + uuid.uuid4().hex
         headers["Location"] = target
     body = await read_body(request, services.settings.max_body_bytes)
-    base = target or str(request.url.replace(query=""))
+    base = target or public_url(request, "")
     triples = payload_triples(request.headers.get("content-type"), body, base, multipart=request.method == "POST")
     created = await run_in_threadpool(write_graph, store, services.version, target, triples, request.method == "PUT")
     return Response(status_code=201 if created else 204, headers=headers)

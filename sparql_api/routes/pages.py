@@ -65,12 +65,12 @@ def home(request: Request, services: ServicesDep) -> Response:
     """The home page (HTML), or the dataset's DCAT description for RDF clients."""
     media = negotiate(request.headers.get("accept"), [HTML, *RDF_OFFERS])
     return conditional(request, services.stamp, media, lambda: _home(request, services, media), "home",
-                       str(request.base_url), headers={"Vary": "Accept"})
+                       base_url(request), headers={"Vary": "Accept"})
 
 
 def _home(request: Request, services: Services, media: str) -> Response:
     if media != HTML:
-        return rdf_response(dataset_graph(base_url(request), services.store), media)
+        return rdf_response(dataset_graph(base_url(request), services.store, services.rights.get()), media)
     stats = services.stats.get()
     standards = select_strings(services.store, STANDARDS_QUERY)
     for row in standards:

@@ -8,12 +8,13 @@ from starlette.responses import Response
 
 from kimdata.namespaces import OGL_V3
 from sparql_api.caching import conditional
-from sparql_api.catalogue import DUMPS, dataset_graph, source_documents
+from sparql_api.catalogue import DUMPS, OPEN_DUMPS, dataset_graph, source_documents
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import shapes_for
 from sparql_api.documentation import ontology_graphs, ontology_terms, shape_rules
+from sparql_api.licensing import mixed_summary
 from sparql_api.request_input import base_url
-from sparql_api.responses import HTML, OGL_ATTRIBUTION, PAGES_CSS_PATH, RDF_OFFERS, documented, html_page, rdf_response
+from sparql_api.responses import HTML, PAGES_CSS_PATH, RDF_OFFERS, documented, html_page, rdf_response
 from sparql_api.services import ServicesDep
 
 router = APIRouter(tags=["Publishing"], default_response_class=Response)
@@ -50,7 +51,7 @@ def ontology(request: Request, services: ServicesDep) -> Response:
         return html_page(request, services.settings.base_iri, "ontology.html", title="KIM ontology", ontology=header,
                          classes=classes, properties=properties, css=PAGES_CSS_PATH)
 
-    return conditional(request, services.stamp, media, answer, "def", str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, "def", base_url(request), headers={"Vary": "Accept"})
 
 
 # ------------------------------------------------------------------ /shapes
@@ -76,13 +77,14 @@ def shapes(request: Request, services: ServicesDep) -> Response:
         return html_page(request, base_iri, "shapes.html", title="Conformance shapes", rules=shape_rules(graph),
                          css=PAGES_CSS_PATH)
 
-    return conditional(request, services.stamp, media, answer, "shapes", str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, "shapes", base_url(request), headers={"Vary": "Accept"})
 
 
 @router.api_route(
     "/dataset", methods=["GET", "HEAD"], summary="DCAT description of the dataset",
-    description="A `dcat:Dataset`: title, description, licence (Open Government Licence v3.0) with its attribution, "
-                "publisher, the source documents with their own licences, one `dcat:Distribution` per dump "
+    description="A `dcat:Dataset`: title, description, its mixed rights (`dcterms:rights`), publisher, the source "
+                "documents with their own licences, one `dcat:Distribution` per dump (the full dump with its mixed "
+                "rights, the open dump of the open-licensed graphs) and per named graph (with its own licence or rights) "
                 "(`dcat:downloadURL`, `dcat:mediaType`) and the SPARQL endpoint as a `dcat:DataService` "
                 "(`dcat:accessService`). Turtle by default, JSON-LD, N-Triples, RDF/XML, or HTML for browsers.",
     responses=documented({"text/turtle": "<http://127.0.0.1:8000/dataset> a dcat:Dataset ;\n"
@@ -94,14 +96,17 @@ def dataset(request: Request, services: ServicesDep) -> Response:
     media = _negotiate(request)
 
     def answer() -> Response:
+        rights = services.rights.get()
         if media != HTML:
-            return rdf_response(dataset_graph(base_url(request), services.store), media)
+            return rdf_response(dataset_graph(base_url(request), services.store, rights), media)
         root = base_url(request)
         return html_page(request, services.settings.base_iri, "dataset.html", title="Dataset",
-                         dumps=[(root + p, t, m) for p, t, m, _ in DUMPS], sources=source_documents(services.store),
-                         ogl=str(OGL_V3), attribution=OGL_ATTRIBUTION, css=PAGES_CSS_PATH)
+                         dumps=[(root + p, t, m) for p, t, m, _ in (*DUMPS, *OPEN_DUMPS)],
+                         sources=source_documents(services.store), ogl=str(OGL_V3),
+                         rights=mixed_summary(rights), graphs=sorted(rights.values(), key=lambda r: r.graph),
+                         css=PAGES_CSS_PATH)
 
-    return conditional(request, services.stamp, media, answer, "dataset", str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, "dataset", base_url(request), headers={"Vary": "Accept"})
 
 
 @router.api_route(

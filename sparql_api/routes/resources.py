@@ -6,7 +6,8 @@ answers ``200`` with the representation the ``Accept`` header prefers -- JSON-LD
 body), HTML (``text/html``), Turtle, N-Triples or RDF/XML -- or the one ``?format=`` names
 (``jsonld``, ``json``, ``html``, ``ttl``, ``nt``, ``rdf``, or a media type). Every answer carries
 ``Vary: Accept``, a ``Content-Location`` naming the format-specific URL (``/id/...?format=ttl``),
-``Link: rel="alternate"`` headers for the other formats, and ``ETag`` / ``Last-Modified`` /
+``Link: rel="alternate"`` headers for the other formats (TriG and N-Quads among them: each fact in every
+named graph that states it; Turtle and HTML mark the facts that come from curated sources), and ``ETag`` / ``Last-Modified`` /
 ``Cache-Control`` from the data version (sparql_api.caching), with 304 for a current copy.
 A 303 redirect to a separate document URL (the httpRange-14 pattern) would cost every client a
 second round trip and add nothing here: the IRIs name the things, the ``Content-Location`` names
@@ -25,11 +26,12 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from sparql_api import linked_data
+from sparql_api import fact_graphs, linked_data
 from sparql_api.caching import conditional, precondition, with_validators
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, NotAcceptable, ResourceNotFound
 from sparql_api.html import local_path, render_page
+from sparql_api.request_input import base_url
 from sparql_api.resource_view import Viewer
 from sparql_api.services import ServicesDep
 
@@ -57,12 +59,12 @@ def _root(request: Request) -> str:
 
 
 def context_url(request: Request) -> str:
-    """Where this service publishes its JSON-LD context, as the client addressed the service."""
-    return str(request.base_url) + "context.jsonld"
+    """Where this service publishes its JSON-LD context, at its public address."""
+    return base_url(request) + "context.jsonld"
 
 
 def _here(request: Request, path: str) -> str:
-    return f"{_root(request)}/id/{quote(path, safe='/:@!$&()*+,;=-._~')}"
+    return f"{base_url(request)}id/{quote(path, safe='/:@!$&()*+,;=-._~')}"
 
 
 def _format_links(here: str) -> list[dict[str, str]]:
@@ -86,8 +88,8 @@ async def resource(
     request: Request,
     path: str,
     services: ServicesDep,
-    format: str | None = Query(None, description="Override Accept: jsonld, json, html, ttl, nt, rdf or a "
-                                                 "media type"),
+    format: str | None = Query(None, description="Override Accept: jsonld, json, html, ttl, nt, rdf, trig, "
+                                                 "nq or a media type"),
 ) -> Response:
     """The resource ``{base_iri}id/{path}``: built from one SPARQL query, in the negotiated format."""
     try:
@@ -115,15 +117,24 @@ async def resource(
         triples = linked_data.describe(store, iri)
         if not triples:
             raise ResourceNotFound(f"nothing is known about <{iri}>")
+        marked = media in ("text/turtle", "text/html", *linked_data.QUAD_SERIALISERS)
+        stated = fact_graphs.with_graphs(store, triples) if marked else []
+        curated = fact_graphs.curated_facts(iri, stated, services.graph_sources.get()) if marked else []
+        if media in linked_data.QUAD_SERIALISERS:
+            return Response(linked_data.quad_bytes(fact_graphs.quads(stated), media), media_type=media)
         if media in linked_data.RDF_SERIALISERS:
             body = linked_data.rdf_bytes(triples, media)
+            if media == "text/turtle":
+                body += fact_graphs.turtle_note(curated)
             media_type = media + "; charset=utf-8" if media.startswith("text/") else media
             return Response(body, media_type=media_type)
         document = linked_data.compact_json(triples, iri, ctx)
         if media == "text/html":
             root = _root(request)
             viewer = Viewer(lambda target: _local(target, settings.base_iri, root))
-            return render_page("resource.html", request=request, base_iri=settings.base_iri, view=viewer.view(document),
+            view = viewer.view(document)
+            viewer.mark_curated(view, curated, triples)
+            return render_page("resource.html", request=request, base_iri=settings.base_iri, view=view,
                                formats=links)
         return Response(linked_data.json_bytes(document), media_type=media)
 

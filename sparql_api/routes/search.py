@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from sparql_api import html
 from sparql_api.caching import conditional
 from sparql_api.conneg import choose_format
-from sparql_api.request_input import check_params
+from sparql_api.request_input import check_params, public_url
 from sparql_api.search_index import Hit, SearchIndex
 from sparql_api.services import ServicesDep
 
@@ -63,7 +63,7 @@ def search(
     # the index's own version in the tag: a large index may still reflect the data before a write
     return conditional(request, services.stamp, SEARCH_FORMATS[name],
                        lambda: _answer(request, services.settings.base_iri, searcher, q, limit, offset, name),
-                       str(request.url), repr(searcher.key), headers={"Vary": "Accept"})
+                       public_url(request), repr(searcher.key), headers={"Vary": "Accept"})
 
 
 def _answer(request: Request, base_iri: str, searcher: SearchIndex, q: str, limit: int, offset: int,
@@ -88,7 +88,7 @@ def _result(hit: Hit) -> dict:
 
 def _links(request: Request, q: str, limit: int, offset: int, total: int) -> dict[str, str]:
     def url(start: int) -> str:
-        return str(request.url.replace(query=urlencode({"q": q, "limit": limit, "offset": start})))
+        return public_url(request, urlencode({"q": q, "limit": limit, "offset": start}))
 
     links = {}
     if offset > 0:

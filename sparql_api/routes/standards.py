@@ -10,6 +10,7 @@ from conformance.fast import relabel_blank_nodes
 from sparql_api.caching import conditional
 from sparql_api.conneg import negotiate
 from sparql_api.coverage import KSB_TYPES, coverage, grouped
+from sparql_api.request_input import base_url
 from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
 from sparql_api.services import ServicesDep
 from sparql_api.standard_reports import stored_report
@@ -79,7 +80,7 @@ def coverage_matrix(request: Request, services: ServicesDep, reference: str = Re
         return html_page(request, services.settings.base_iri, "coverage.html", title=f"Coverage of {reference}",
                          matrix=matrix, groups=groups, css=PAGES_CSS_PATH)
 
-    return conditional(request, services.stamp, media, answer, reference, str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, reference, base_url(request), headers={"Vary": "Accept"})
 
 
 @router.api_route(
@@ -111,4 +112,4 @@ def conformance_report(request: Request, services: ServicesDep, reference: str =
                              groups=grouped(result.report.findings), issues=result.issues, css=PAGES_CSS_PATH)
         return rdf_response(relabel_blank_nodes(result.report.graph), media)
 
-    return conditional(request, services.stamp, media, answer, reference, str(request.base_url), headers={"Vary": "Accept"})
+    return conditional(request, services.stamp, media, answer, reference, base_url(request), headers={"Vary": "Accept"})

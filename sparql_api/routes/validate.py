@@ -5,7 +5,7 @@ Nothing is stored; sparql_api.uploads reads and validates the upload.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,7 +15,7 @@ from sparql_api.conneg import negotiate
 from sparql_api.coverage import grouped, report_json
 from sparql_api.errors import BadRequest, UnsupportedMediaType
 from sparql_api.html import local_path
-from sparql_api.request_input import media_type, read_body
+from sparql_api.request_input import base_url, media_type, public_url, read_body
 from sparql_api.responses import HTML, PAGES_CSS_PATH, documented, html_page, json_response, rdf_response
 from sparql_api.services import ServicesDep, SettingsDep
 from sparql_api.uploads import UPLOADS, Outcome, report_graph, validate_upload
@@ -78,7 +78,7 @@ REPORT_JSON = {"conforms": False, "counts": {"Violation": 1, "Warning": 0, "Info
 
 def allowed_contexts(request: Request, base_iri: str) -> set[str]:
     """The URLs that name the published context: under the base IRI and on this service."""
-    root = str(request.base_url)
+    root = base_url(request)
     return {base_iri + "context.jsonld", root + "context.jsonld"}
 
 
@@ -99,7 +99,7 @@ def respond(outcome: Outcome, media: str, request: Request, base_iri: str, text:
                              path=path, anchors=outcome.anchors, labels=outcome.labels,
                              groups=grouped(outcome.report.findings), issues=outcome.issues, notes=outcome.notes,
                              triples=outcome.triples, upload_format=outcome.upload_format, text=text,
-                             reference=reference, css=PAGES_CSS_PATH, endpoint=str(request.base_url) + "validate")
+                             reference=reference, css=PAGES_CSS_PATH, endpoint=base_url(request) + "validate")
         response.headers.update(headers)
         return response
     return rdf_response(report_graph(outcome), media, headers)
@@ -116,7 +116,7 @@ def validation_form(request: Request, settings: SettingsDep) -> Response:
     negotiate(request.headers.get("accept"), [HTML])
     return html_page(request, settings.base_iri, "validation.html", title="Validate a standard", report=None,
                      groups=[], issues=[], notes=[], anchors={}, labels={}, triples=0, upload_format=None, text=None,
-                     reference=None, css=PAGES_CSS_PATH, endpoint=str(request.base_url) + "validate")
+                     reference=None, css=PAGES_CSS_PATH, endpoint=base_url(request) + "validate")
 
 
 @router.post(
@@ -184,7 +184,7 @@ async def validate(
     if not body.strip():
         raise BadRequest("the request body is empty: send the standard to validate")
     concepts = await run_in_threadpool(services.concepts.get)
-    base = str(request.url.remove_query_params("reference"))
+    base = public_url(request, urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "reference"]))
     allowed = allowed_contexts(request, settings.base_iri)
     outcome = await run_in_threadpool(
         lambda: validate_upload(body, kind, iris=services.iris, concepts=concepts, base=base, allowed=allowed,
