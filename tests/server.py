@@ -70,6 +70,7 @@ def running_server(store: Path, log: Path, **env: str) -> Iterator[str]:
     """``kimgraph serve`` on a free port until the block ends; yields its base URL (no trailing slash)."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
+    environment["KIM_PREPARE"] = "0"  # answers are prepared ahead only where a test asks for it (test_prepared)
     environment.update(env)
     with open(log, "wb") as output:
         process = subprocess.Popen(
