@@ -94,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
                          help="turtle has no graph names: it carries the union of the files' graphs")
     extract.set_defaults(run=run_extract)
 
+    prepare = command("prepare", run_prepare, "Prepare the answers of /id/... ahead, for a server at --public-url "
+                                              "(a server does this itself when they are missing).")
+    prepare.add_argument("--public-url", help="the address clients reach the server at (default: KIM_PUBLIC_URL, "
+                                              "else http://KIM_HOST:KIM_PORT/)")
+    prepare.add_argument("--data-version", type=int, default=0,
+                         help="the writes the serving process has applied to the store (set by the server)")
+    prepare.add_argument("--quiet", action="store_true", help="print nothing on success")
+
     serve = command("serve", run_serve, "Serve the graph over HTTP (builds it first when there is none).")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -254,6 +262,23 @@ def run_export(args, settings: Settings) -> int:
 EXTRACT_HELP = ("Print the graph extracted from standard or occupation pages, with its extraction issues and "
                 "provenance; no store is touched.")
 EXTRACT_FORMATS = ("turtle", "trig", "nquads", "jsonld")
+
+
+def run_prepare(args, settings: Settings) -> int:
+    """``prepare``: every resource's answers in the prepared formats, written beside the store version."""
+    from sparql_api.preparation import prepare  # the app and its renderers (lazy: start-up time)
+
+    overrides = {"store": args.store, "public_url": args.public_url or settings.public_url}
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if not args.quiet:
+            print(f"\rprepared {done:,} of {total:,} answers", end="", file=sys.stderr, flush=True)
+
+    path = prepare(settings.model_copy(update=overrides), args.data_version, progress)
+    if not args.quiet:
+        print(f"\nwrote {path} in {time.perf_counter() - started:.1f} s")
+    return 0
 
 
 def run_extract(args, settings: Settings) -> int:

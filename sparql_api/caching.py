@@ -35,12 +35,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from sparql_api.workers import DataVersion
+
+if TYPE_CHECKING:
+    from sparql_api.prepared import Preparer
 
 CACHE_CONTROL = "public, max-age=60"
 # Headers a 304 repeats from the 200 it stands for (RFC 9110 §15.4.5).
@@ -216,8 +219,10 @@ class BodyCache:
     Thread-safe: routes that use it are plain ``def`` handlers running in the thread pool.
     """
 
-    def __init__(self, stamp: DataStamp, entries: int = 512, max_body: int = 1_000_000, max_total: int = 64_000_000):
+    def __init__(self, stamp: DataStamp, entries: int = 512, max_body: int = 1_000_000, max_total: int = 64_000_000,
+                 prepared: Preparer | None = None):
         self.stamp = stamp
+        self.prepared = prepared  # answers prepared ahead, looked up when there is none in memory
         self.entries, self.max_body, self.max_total = entries, max_body, max_total
         self._items: OrderedDict[tuple, tuple[int, bytes, list[tuple[bytes, bytes]]]] = OrderedDict()
         self._total = 0
@@ -231,7 +236,8 @@ class BodyCache:
             if hit is not None:
                 self._items.move_to_end(full)
         if hit is None:
-            return None
+            answers = self.prepared.answers() if self.prepared is not None else None
+            return answers.get(key) if answers is not None else None
         status, body, raw = hit
         response = Response(body, status_code=status)
         response.raw_headers = list(raw)
@@ -241,6 +247,14 @@ class BodyCache:
         """A copy of the cached answer for ``key``, or ``build()``'s (kept when it is a 200)."""
         cached = self.get(key)
         return cached if cached is not None else self.build(key, build)
+
+    def drain(self) -> list[tuple[tuple, int, bytes, list[tuple[bytes, bytes]]]]:
+        """Every answer kept, as (full key, status, body, raw headers), the cache left empty."""
+        with self._lock:
+            items = [(key, *value) for key, value in self._items.items()]
+            self._items.clear()
+            self._total = 0
+        return items
 
     def build(self, key: tuple, build: Callable[[], Response]) -> Response:
         """``build()``'s answer for ``key``, kept when it is a 200 (for callers that looked it up already)."""

@@ -32,6 +32,7 @@ from sparql_api.hydra import CollectionTotals
 from sparql_api.licensing import GraphRights, graph_rights
 from sparql_api.named_queries import NamedQuery
 from sparql_api.observability import Metrics, StoreSize
+from sparql_api.prepared import Preparer
 from sparql_api.search_index import SearchIndexes
 from sparql_api.settings import Settings
 from sparql_api.standard_reports import validate_store
@@ -95,9 +96,11 @@ async def open_services(settings: Settings, metrics: Metrics, queries: Mapping[s
     else:
         runner = InlineRunner(opened)
     stamp = DataStamp(opened.path, version)
+    preparer = Preparer(settings, stamp, opened.path)
+    version.listeners.append(preparer.written)
     services = Services(
         settings=settings, iris=iris, store=opened, version=version, runner=runner, stamp=stamp, metrics=metrics,
-        store_size=StoreSize(opened, stamp), queries=queries, body_cache=BodyCache(stamp),
+        store_size=StoreSize(opened, stamp), queries=queries, body_cache=BodyCache(stamp, prepared=preparer),
         stats=PerVersion(version, lambda: compute_stats(opened, settings.base_iri)),
         collection_totals=CollectionTotals(), search=SearchIndexes(opened, version),
         concepts=PerVersion(version, lambda: concepts_graph(opened, iris)),
@@ -107,9 +110,11 @@ async def open_services(settings: Settings, metrics: Metrics, queries: Mapping[s
     )
     metrics.registry.register(services.store_size)
     services.search.warm()
+    preparer.start()
     try:
         yield services
     finally:
+        preparer.close()
         metrics.registry.unregister(services.store_size)
         await anyio.to_thread.run_sync(runner.close)
         opened.flush()

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     workers: int = 2
     """Query worker processes (each can be stopped when a query overruns)."""
 
+    prepare: bool = True
+    """Prepare the answers of ``/id/...`` ahead in a child process (sparql_api.prepared), so a GET is a read."""
+
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -215,9 +215,12 @@ class DataVersion:
     def __init__(self) -> None:
         self.value = 0
         self.lock = threading.Lock()  # held around a write and its bump
+        self.listeners: list[Callable[[], None]] = []  # told after every bump (the prepared answers go stale)
 
     def bump(self) -> int:
         self.value += 1
+        for listener in self.listeners:
+            listener()
         return self.value
 
 

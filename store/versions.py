@@ -70,6 +70,10 @@ def _remove_old_versions(versions: Path, keep: set[Path | None]) -> None:
     for child in versions.iterdir():
         if child not in keep and child.is_dir() and not _locked_by_a_writer(child):
             shutil.rmtree(child, ignore_errors=True)
+    for child in versions.iterdir():  # files kept beside a version (its prepared answers) go with it
+        owner = versions / child.name.lstrip(".").split(".", 1)[0]
+        if child.is_file() and not owner.is_dir():
+            child.unlink(missing_ok=True)
 
 
 def _locked_by_a_writer(version: Path) -> bool:

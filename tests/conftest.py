@@ -3,6 +3,7 @@ in this process. The real servers are in tests/server.py and Chromium in tests/b
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from store.embedded import Store
 from tests.helpers import DATA as DATA  # re-exported: older test modules import it from here
 
 pytest_plugins = ["tests.server", "tests.browser"]
+
+# Apps built in this process (Settings() reads the environment) prepare no answers of /id/ in a child
+# process; tests/test_prepared.py turns it on where it is the subject.
+os.environ["KIM_PREPARE"] = "0"
 
 # Markers that follow from the fixtures a test uses, so that ``-m "not browser"`` or ``-m "not remote"``
 # leaves out exactly the tests that need Chromium or start ``oxigraph serve``.

@@ -72,6 +72,7 @@ def running_server(store: Path, log: Path, **env: str) -> Iterator[str]:
     # the address the tests use is the public one, so the URLs the server writes are the ones they follow
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
     environment["KIM_PUBLIC_URL"] = f"http://127.0.0.1:{port}/"
+    environment["KIM_PREPARE"] = "0"  # answers are prepared ahead only where a test asks for it (test_prepared)
     environment.update(env)
     with open(log, "wb") as output:
         process = subprocess.Popen(

@@ -49,7 +49,9 @@ def live(services: ServicesDep) -> dict:
                   responses=problems(503, s503="Not ready: the store does not answer, or fewer query workers "
                                                 "than configured are alive; Retry-After says when to ask again."))
 async def ready(services: ServicesDep) -> dict:
-    """``{"status": "ready", ..., "workers": {"alive": n, "configured": m}}``; 503 problem+json when not ready."""
+    """``{"status": "ready", ..., "workers": {"alive": n, "configured": m}, "answers": {"state": ...}}``
+    (``answers``: the prepared answers of /id/, "ready" with their number, "preparing", "missing" or "off");
+    503 problem+json when not ready."""
     try:
         await anyio.to_thread.run_sync(_ask, services.store)
     except Exception as e:
@@ -60,7 +62,8 @@ async def ready(services: ServicesDep) -> dict:
         workers = {"alive": services.runner.alive(), "configured": services.runner.size}
         if workers["alive"] < workers["configured"]:
             raise NotReady(f"{workers['alive']} of {workers['configured']} query workers are alive")
-    return {"status": "ready", **_version(services), "workers": workers}
+    answers = services.body_cache.prepared.state() if services.body_cache.prepared is not None else {"state": "off"}
+    return {"status": "ready", **_version(services), "workers": workers, "answers": answers}
 
 
 def _ask(store) -> None:
