@@ -4,9 +4,10 @@ served the same way (one uvicorn process, same options, loop and HTTP parser), m
     .venv/bin/python bench/resource_bench.py [--store var/store] [--seconds 10] [--connections 8]
 
 Without ``--store`` it builds the project's own graph in a temporary directory. The resource paths are
-every duty and KSB in the store, requested in random order by a wrk Lua script, so with more
-resources than the answer cache holds (512) most requests build their answer. Needs ``wrk``
-(Debian package ``wrk``). A script that prints figures, never a test.
+every duty and KSB in the store, requested in random order by a wrk Lua script. The server is measured
+once its answers of /id/ are prepared (sparql_api.prepared; ``/health/ready`` says so), so a request
+reads its answer rather than builds it. Needs ``wrk`` (Debian package ``wrk``). A script that prints
+figures, never a test.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import BIN, bare_ready, kimgraph_ready, launch_bare, launch_kimgraph, wait_until  # noqa: E402
+from bench.servers import (  # noqa: E402
+    BIN,
+    answers_prepared,
+    bare_ready,
+    kimgraph_ready,
+    launch_bare,
+    launch_kimgraph,
+    wait_until,
+)
 from sparql_api.settings import Settings  # noqa: E402
 from store.embedded import Store  # noqa: E402
 
@@ -121,6 +130,7 @@ def main() -> None:
         kim = launch_kimgraph(stack, store, work / "kim.log")
         bare = launch_bare(stack, work, work / "bare.log")
         wait_until(lambda: kimgraph_ready(kim), kim.process, "kimgraph serve")
+        wait_until(lambda: answers_prepared(kim), kim.process, "prepared answers", timeout=7200, interval=1)
         wait_until(lambda: bare_ready(bare), bare.process, "bare app")
         result = compare(store, kim.url, bare.url, work, args.seconds, args.connections)
         triples = len(Store.open(store, read_only=True))

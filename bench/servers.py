@@ -24,6 +24,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+PUBLIC_URL = "http://127.0.0.1:8000/"
 
 # The constant endpoint under the options sparql_api/server.py gives uvicorn (access log included), so that
 # the only difference from kimgraph serve is the work behind the route.
@@ -132,8 +133,12 @@ def oxigraph_command() -> str:
 
 
 def kimgraph_env(workers: int | None = None, settings: dict[str, str] | None = None) -> dict[str, str]:
-    """This environment without KIM_* variables (a read-only server with default settings), plus ``settings``."""
+    """This environment without KIM_* variables (a read-only server with default settings), plus ``settings``.
+
+    The public address is fixed (``PUBLIC_URL``, whatever port the server listens on), so the answers of
+    /id/ it prepares for that address are kept beside the store and reused by the next run."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
+    env["KIM_PUBLIC_URL"] = PUBLIC_URL
     if workers is not None:
         env["KIM_WORKERS"] = str(workers)
     env.update(settings or {})
@@ -178,6 +183,12 @@ def launch_minimal(stack: ExitStack, store: Path, work: Path, log: Path) -> Serv
 
 def minimal_ready(server: Server) -> bool:
     return httpx.post(server.url + "/sparql", data={"query": "ASK {}"}, timeout=2).status_code == 200
+
+
+def answers_prepared(server: Server) -> bool:
+    """Whether the server's answers of /id/ are prepared (its /health/ready says so)."""
+    response = httpx.get(server.url + "/health/ready", timeout=5)
+    return response.status_code == 200 and response.json().get("answers", {}).get("state") in ("ready", "off")
 
 
 def kimgraph_ready(server: Server) -> bool:
