@@ -72,7 +72,7 @@ class QueryAnswer:
     body: bytes
 
 
-_POSITION = re.compile(r"error at (\d+):(\d+)")
+_POSITION = re.compile(r"error at (\d+):(\d+)|^line (\d+), column (\d+)")
 
 
 def execute(store: Store, job: QueryJob) -> QueryAnswer:
@@ -97,11 +97,16 @@ def execute(store: Store, job: QueryJob) -> QueryAnswer:
 def shift_position(message: str, limit: int = 400) -> str:
     """A syntax error as the client's text has it: line and column without our BASE line, kept short.
 
-    >>> shift_position('error at 2:7: expected WHERE')
-    'error at line 1, column 7: expected WHERE'
+    >>> shift_position('line 2, column 7: undefined prefix ex (declare it with PREFIX ex: <...>)')
+    'line 1, column 7: undefined prefix ex (declare it with PREFIX ex: <...>)'
+    >>> shift_position('error at 2:7: expected WHERE')  # a remote store's own message
+    'line 1, column 7: expected WHERE'
     """
-    message = _POSITION.sub(lambda m: f"error at line {max(int(m.group(1)) - 1, 1)}, column {m.group(2)}",
-                            message, count=1)
+    def shifted(m: re.Match) -> str:
+        line, column = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        return f"line {max(int(line) - 1, 1)}, column {column}"
+
+    message = _POSITION.sub(shifted, message, count=1)
     return message if len(message) <= limit else message[:limit].rstrip() + " ..."
 
 

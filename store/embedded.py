@@ -16,6 +16,7 @@ from rdflib.term import Node
 
 from store.errors import DatasetTooLarge, QuerySyntaxError, StoreError, StoreLocked, StoreNotWritable, StoreUnusable
 from store.merge import client_syntax_error, maintained, redirect
+from store.sparql_errors import explain_syntax_error
 from store.sparql_text import dataset_clauses, sparql_term
 from store.terms import RDF_FORMATS, solution_rows, to_oxigraph, to_rdflib
 
@@ -95,7 +96,7 @@ class Store:
         try:
             return target.query(sparql, **kwargs)
         except SyntaxError as e:
-            raise QuerySyntaxError(str(e)) from e
+            raise QuerySyntaxError(explain_syntax_error(sparql, str(e))) from e
 
     def _merged(self, default_graphs: Iterable[str], named_graphs: Iterable[str]) -> ox.Store:
         """A temporary in-memory store: the merge of ``default_graphs`` as its default graph, and ``named_graphs``."""

@@ -141,6 +141,22 @@ def test_syntax_error_is_400_problem_naming_the_position(app_client):
     assert problem["instance"] == "/sparql"
 
 
+@pytest.mark.parametrize(("query", "detail"), [
+    ("SELECT * WHERE { ?s foo:bar ?o }",
+     "line 1, column 21: undefined prefix foo (declare it with PREFIX foo: <...>)"),
+    ("PREFIX kim: <https://w3id.org/uk-kim/def#>\nSELECT * WHERE {\n  ?s a kim:Duty .\n",
+     "line 2, column 16: the { opened here is not closed"),
+    ("SELECT * WHERE { ?s <http://example.org/a b> ?o }", "line 1, column 21: invalid IRI <http://example.org/a b>"),
+    ('ASK {\n ?s ?p "unclosed }', "line 2, column 8: string not closed"),
+    ("SELCT * WHERE { ?s ?p ?o }", "line 1, column 1: unknown keyword SELCT: a query starts with SELECT, ASK, "
+                                   "CONSTRUCT or DESCRIBE"),
+])
+def test_syntax_error_is_one_short_located_line(app_client, query, detail):
+    response = app_client.get("/sparql", params={"query": query})
+    assert response.status_code == 400
+    assert response.json()["detail"] == detail
+
+
 def test_query_and_update_together_is_400(app_client):
     response = app_client.post("/sparql", data={"query": "ASK {}", "update": "CLEAR ALL"})
     assert response.status_code == 400
