@@ -16,7 +16,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from kimdata.namespaces import Iris
 from sparql_api import api_docs
 from sparql_api.editor import mount_static
-from sparql_api.errors import KimError, handle_error
+from sparql_api.error_pages import handle_error_for_people
+from sparql_api.errors import KimError
 from sparql_api.named_queries import load_queries
 from sparql_api.observability import Metrics, ObservabilityMiddleware
 from sparql_api.openapi import finish
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
     mount_static(app)
     app.openapi = lambda: _openapi_without_head(app)
     for error in (KimError, StarletteHTTPException, RequestValidationError, Exception):
-        app.add_exception_handler(error, handle_error)
+        app.add_exception_handler(error, handle_error_for_people)
     app.add_middleware(PinServices)  # each request keeps the build it arrived on (a new build may be taken up)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     # Any origin may read; no credentials are ever allowed (writes carry their own bearer token).

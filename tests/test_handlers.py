@@ -6,6 +6,8 @@ real-server modules beside these.
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from rdflib import Graph
 
@@ -209,3 +211,38 @@ def test_missing_standard_or_page_is_404(app_client, path):
 def test_unacceptable_media_type_is_406(app_client):
     response = app_client.get("/disciplines", headers={"Accept": "image/png"})
     assert response.status_code == 406 and response.headers["content-type"] == "application/problem+json"
+
+
+# ------------------------------------------------------------------ errors for people and for programs
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_gets_an_html_404_that_says_where_to_go(app_client):
+    response = app_client.get("/standards/ST1337", headers={"Accept": BROWSER})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert '<a href="/id/standard/ST1337">' in response.text
+    assert "Nothing is served at /standards/ST1337" in response.text
+    assert '<a href="/search?q=ST1337">' in response.text
+
+
+def test_a_program_gets_problem_json_with_the_same_hint(app_client):
+    for accept in (None, "*/*", "application/json"):
+        response = app_client.get("/standards/ST1337", headers={"Accept": accept} if accept else {})
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["detail"] == ("Nothing is served at /standards/ST1337. "
+                                     "Did you mean /id/standard/ST1337 (the standard ST1337)?")
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/no/such/page"), ("POST", "/health"),
+                                              ("GET", "/id/standard/ST9999")])
+def test_no_problem_has_an_empty_detail(app_client, method, path):
+    problem = app_client.request(method, path).json()
+    assert problem["detail"].strip() and f"Did you mean {path} " not in problem["detail"]
+    page = app_client.request(method, path, headers={"Accept": BROWSER})
+    assert page.headers["content-type"].startswith("text/html")
+    assert problem["detail"] in html.unescape(page.text)
