@@ -18,6 +18,7 @@ seconds (at least the time limit) for a worker before the client gets a 503 "Ser
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import multiprocessing
 import os
@@ -32,6 +33,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from sparql_api import formats
+from sparql_api.compact import compact_ntriples
 from sparql_api.errors import ERRORS_BY_NAME, BadRequest, InvalidQuery, KimError, QueryTimeout, ServiceBusy
 from store.embedded import Store
 from store.errors import QuerySyntaxError, StoreError, StoreTimeout, StoreUnavailable
@@ -62,6 +64,8 @@ class QueryJob:
     max_rows: int = 100_000
     version: int = 0
     substitutions: tuple = ()  # ((variable, rdflib term), ...) bound by value, never pasted into text
+    jsonld_context: str | None = None
+    """The context URL to compact a JSON-LD graph result with; None: the expanded form."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,10 @@ def execute(store: Store, job: QueryJob) -> QueryAnswer:
     fmt = job.graph_format if kind == "graph" else job.results_format
     if fmt is None:
         raise formats.not_acceptable(kind)
+    if kind == "graph" and fmt == "jsonld" and job.jsonld_context:
+        nt = formats.serialize_result(result, "ntriples", job.max_rows)
+        document = compact_ntriples(nt, context_url=job.jsonld_context)
+        return QueryAnswer(fmt, json.dumps(document, ensure_ascii=False).encode())
     return QueryAnswer(fmt, formats.serialize_result(result, fmt, job.max_rows))
 
 

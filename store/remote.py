@@ -330,7 +330,7 @@ class RemoteStore:
             graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         return graph
 
-    def dump(self, fmt: str, graph_iri: str | None = None) -> bytes:
+    def dump(self, fmt: str, graph_iri: str | None = None, prefixes: Mapping[str, str] | None = None) -> bytes:
         """Serialise the whole dataset (or one graph, or the union for triple-only formats), graph by graph."""
         RDF_FORMATS[fmt]  # KeyError for an unknown format, before any request
         local = ox.Store()
@@ -342,7 +342,7 @@ class RemoteStore:
                 local.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
             elif name is not None:
                 local.add_graph(target)
-        return Store(local).dump(fmt, graph_iri)
+        return Store(local).dump(fmt, graph_iri, prefixes)
 
     def __len__(self) -> int:
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",

@@ -10,8 +10,9 @@ import html
 
 import pytest
 from rdflib import Graph
+from rdflib.compare import isomorphic
 
-from tests.helpers import RESOURCES, rdf_format_of
+from tests.helpers import RESOURCES, expand_compacted, rdf_format_of
 
 ST1337 = "https://w3id.org/uk-kim/id/standard/ST1337"
 SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 5"
@@ -246,3 +247,25 @@ def test_no_problem_has_an_empty_detail(app_client, method, path):
     page = app_client.request(method, path, headers={"Accept": BROWSER})
     assert page.headers["content-type"].startswith("text/html")
     assert problem["detail"] in html.unescape(page.text)
+
+
+# ------------------------------------------------------------------ SPARQL: compacted JSON-LD
+
+COMPACTED = 'application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"'
+
+
+@pytest.mark.parametrize("query", ["DESCRIBE <https://w3id.org/uk-kim/id/standard/ST1337/duty/2>",
+                                   "CONSTRUCT WHERE { ?d a <https://w3id.org/uk-kim/def#Duty> ; "
+                                   "<http://www.w3.org/2004/02/skos/core#notation> ?code }"])
+def test_construct_and_describe_give_compacted_jsonld_when_asked(app_client, query):
+    response = app_client.get("/sparql", params={"query": query}, headers={"Accept": COMPACTED})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == ('application/ld+json; '
+                                                'profile="http://www.w3.org/ns/json-ld#compacted"')
+    document = response.json()
+    assert document["@context"] == "http://testserver/context.jsonld"
+    assert "id" in document or all("id" in node for node in document["@graph"])
+    nt = app_client.get("/sparql", params={"query": query}, headers={"Accept": "application/n-triples"})
+    assert isomorphic(expand_compacted(document), Graph().parse(data=nt.text, format="nt"))
+    expanded = app_client.get("/sparql", params={"query": query}, headers={"Accept": "application/ld+json"})
+    assert expanded.headers["content-type"].startswith("application/ld+json") and "@context" not in expanded.text
