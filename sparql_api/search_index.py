@@ -260,7 +260,8 @@ class SearchIndex:
         if path is None:
             return cls.from_store(key, store)
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            data, size = pool.submit(serialized_index, str(path)).result()
+            # the build's own directory: the store's path may be a link that a new build moves on
+            data, size = pool.submit(serialized_index, str(Path(path).resolve())).result()
         connection = sqlite3.connect(":memory:", check_same_thread=False)
         connection.deserialize(data)
         return cls(key, connection, size)

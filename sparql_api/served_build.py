@@ -78,6 +78,7 @@ class ServedBuilds:
         self.current: Generation | None = None
         self.link: Path | None = None
         self._retiring: set[asyncio.Task] = set()
+        self._old: set[Generation] = set()  # swapped out, not yet closed
         self._watcher: asyncio.Task | None = None
         self._collector: CurrentStoreSize | None = None
 
@@ -121,6 +122,7 @@ class ServedBuilds:
             if generation is None:
                 continue
             old, self.current = self.current, generation
+            self._old.add(old)
             on_swap(generation.services)
             log.info("serving build %s (was %s)", target.name, old.directory.name if old.directory else "?")
             task = asyncio.create_task(self._retire(old))
@@ -154,6 +156,7 @@ class ServedBuilds:
         deadline = time.monotonic() + RETIRE_AFTER
         while generation.users > 0 and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
+        self._old.discard(generation)
         try:
             await generation.close()
         except Exception:
@@ -165,6 +168,10 @@ class ServedBuilds:
             await asyncio.gather(self._watcher, return_exceptions=True)
         for task in list(self._retiring):
             task.cancel()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+        for generation in list(self._old):  # the app is ending: their requests have ended too
+            self._old.discard(generation)
+            await generation.close()
         if self._collector is not None:
             self.metrics.registry.unregister(self._collector)
         if self.current is not None:
