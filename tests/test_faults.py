@@ -257,6 +257,59 @@ def test_a_rebuild_while_serving_is_taken_up_without_a_failed_request(built_stor
     assert old.is_dir()  # kept: the previous version
 
 
+MARKER_GRAPH = "urn:test:rebuild:marker"
+# Seconds of work over the whole store (a cross product), then whether the build it ran on has the marker graph.
+IN_FLIGHT = f"""SELECT ?n ?marked WHERE {{
+  {{ SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?class {{ <https://w3id.org/uk-kim/def#Knowledge>
+                                                     <https://w3id.org/uk-kim/def#Skill> }}
+                                      ?a a ?class . ?a ?b ?c . ?d ?e ?f . FILTER(?c != ?f) }} }}
+  OPTIONAL {{ GRAPH <{MARKER_GRAPH}> {{ ?marked ?p ?o }} }}
+}}"""
+
+
+def copy_with_marker(source: Path):
+    """A build's fill: every named graph of the store at ``source``, and one graph more (MARKER_GRAPH)."""
+    def fill(store: Store) -> None:
+        old = Store.open(source, read_only=True)
+        for graph in old.named_graphs():
+            store.load(old.dump("ntriples", graph), "ntriples", graph)
+        store.load(b"<urn:test:rebuild:s> <urn:test:rebuild:p> <urn:test:rebuild:o> .\n", "ntriples", MARKER_GRAPH)
+    return fill
+
+
+@pytest.mark.slow
+def test_a_request_in_flight_during_a_rebuild_finishes_on_the_old_build(built_store_path, tmp_path):
+    link = linked_store(built_store_path, tmp_path)
+    old = link.resolve()
+    env = {"KIM_WORKERS": "2", "KIM_QUERY_TIMEOUT": "120"}
+    with running_server(link, tmp_path / "server.log", **env) as url:
+        answer: dict = {}
+
+        def in_flight() -> None:
+            response = httpx.get(url + "/sparql", params={"query": IN_FLIGHT}, timeout=150,
+                                 headers={"Accept": "application/sparql-results+json"})
+            answer.update(status=response.status_code, body=response.json(), ended=time.monotonic())
+
+        query = threading.Thread(target=in_flight)
+        query.start()
+        time.sleep(0.5)  # the query is running on the old build
+        new = build_atomically(link, copy_with_marker(old))
+        deadline = time.monotonic() + 30
+        while httpx.get(url + "/health/ready").json()["build"] != new.name:
+            assert time.monotonic() < deadline, "the new build was not served within 30 s"
+            time.sleep(0.1)
+        swapped = time.monotonic()
+        marked = httpx.get(url + "/sparql", params={"query": f"ASK {{ GRAPH <{MARKER_GRAPH}> {{ ?s ?p ?o }} }}"},
+                           headers={"Accept": "application/sparql-results+json"})
+        assert marked.json()["boolean"] is True  # new requests get the new build
+        query.join(150)
+        assert answer["status"] == 200
+        assert answer["ended"] > swapped, "the query ended before the swap; it tests nothing"
+        row = answer["body"]["results"]["bindings"][0]
+        assert int(row["n"]["value"]) > 0 and "marked" not in row  # it finished on the old build
+        assert old.is_dir()
+
+
 # ------------------------------------------------------------------ kill -9 of the server mid-write
 
 
