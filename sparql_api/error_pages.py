@@ -93,7 +93,7 @@ async def handle_error_for_people(request: Request, exc: Exception) -> Response:
     """The one error handler: ``errors.handle_error``'s problem, with a detail that is never empty, as
     problem+json or, for a browser, as an HTML page saying where to go."""
     problem_response = await handle_error(request, exc)
-    problem = json.loads(problem_response.body)
+    problem = json.loads(bytes(problem_response.body))
     status = problem["status"]
     root = request.scope.get("root_path", "").rstrip("/")
     hints = [(root + target, what) for target, what in where_to_go(request.url.path)

@@ -91,7 +91,8 @@ class ServedBuilds:
         opened = self.current.services.store
         if isinstance(opened, Store) and opened.path is not None and Path(opened.path).is_symlink():
             self.link = Path(opened.path)
-            self._watcher = asyncio.create_task(self._follow(on_swap), name="kimgraph-follow-builds")
+            self._watcher = asyncio.create_task(self._follow(self.link, self.current, on_swap),
+                                                name="kimgraph-follow-builds")
         return self.current.services
 
     async def _open(self, store: Store | RemoteStore | None) -> Generation:
@@ -101,17 +102,17 @@ class ServedBuilds:
         hold = VersionHold(directory) if directory is not None else None
         return Generation(services, stack, hold)
 
-    async def _follow(self, on_swap) -> None:
-        """Poll the link; take up each new build it points to."""
+    async def _follow(self, link: Path, current: Generation, on_swap) -> None:
+        """Poll ``link``; take up each new build it points to (``current``: the generation served first)."""
         locked_since: dict[Path, float] = {}
         failed: dict[Path, float] = {}
         while True:
             await asyncio.sleep(POLL_SECONDS)
             try:
-                target = self.link.resolve(strict=True)
+                target = link.resolve(strict=True)
             except OSError:
                 continue  # the link is being replaced, or the store was removed: keep serving what is open
-            if target == self.current.directory or time.monotonic() - failed.get(target, -60.0) < 30.0:
+            if target == current.directory or time.monotonic() - failed.get(target, -60.0) < 30.0:
                 continue
             try:
                 generation = await self._open_build(target, locked_since)
@@ -121,7 +122,8 @@ class ServedBuilds:
                 continue
             if generation is None:
                 continue
-            old, self.current = self.current, generation
+            old, current = current, generation
+            self.current = generation
             self._old.add(old)
             on_swap(generation.services)
             log.info("serving build %s (was %s)", target.name, old.directory.name if old.directory else "?")
@@ -145,6 +147,7 @@ class ServedBuilds:
     def pin(self) -> Generation:
         """The generation a request starting now is served by, counted as in use until ``unpin``."""
         generation = self.current
+        assert generation is not None, "pinned before the services were opened"
         generation.users += 1
         return generation
 
