@@ -49,6 +49,7 @@ from store.embedded import Store
 from store.errors import QuerySyntaxError, RemoteStoreError, StoreError, StoreTimeout, StoreUnavailable
 from store.merge import client_syntax_error, maintained, redirect, upkeep
 from store.protocol import StoreSettings
+from store.sparql_errors import explain_syntax_error
 from store.sparql_text import bind_values, query_form, sparql_term
 from store.terms import RDF_FORMATS, solution_rows, to_rdflib
 
@@ -277,7 +278,10 @@ class RemoteStore:
         reply = self._send("POST", self.query_url, timeout=self.timeout, content=body.encode("utf-8"),
                            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
         if reply.status != 200:
-            self._fail(reply, "query")
+            try:
+                self._fail(reply, "query")
+            except QuerySyntaxError as e:  # Oxigraph's "error at 1:10: expected ..." read against the text
+                raise QuerySyntaxError(explain_syntax_error(text, str(e))) from None
         return self._result(reply)
 
     @staticmethod
