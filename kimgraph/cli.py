@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -13,6 +14,8 @@ from ingest.manifest import ManifestError, load_manifest
 from ingest.page_files import PageFileError, extract_dataset, feeds_and_pages, serialize_dataset
 from kimdata.namespaces import KIM, Iris
 from kimdata.paths import DEFAULT_MANIFEST
+from sparql_api import formats
+from sparql_api.compact import compact_ntriples
 from sparql_api.settings import Settings
 from store.connect import open_store
 from store.embedded import Store
@@ -236,14 +239,19 @@ def run_validate(args, settings: Settings) -> int:
 def run_query(args, settings: Settings) -> int:
     if (args.query is None) == (args.file is None):
         raise CommandError("give the query as an argument or with --file, not both")
-    text = args.query if args.file is None else args.file.read_text(encoding="utf-8")
+    text = args.query if args.file is None else _read_query(args.file)
     store = open_store(settings, read_only=True, path=args.store)
     result = store.query(text)
     if is_graph(result):
         fmt = args.format or "turtle"
         if fmt not in RDF_FORMATS:
             raise CommandError(f"a CONSTRUCT or DESCRIBE result cannot be written as {fmt}")
-        body = result.serialize(format=RDF_FORMATS[fmt])
+        nt = result.serialize(format=RDF_FORMATS["ntriples"])
+        if fmt == "jsonld":  # compacted with the published context
+            document = compact_ntriples(nt, context_url=_context_url(settings))
+            body = json.dumps(document, ensure_ascii=False, indent=2).encode() + b"\n"
+        else:
+            body = formats.convert_ntriples(nt, fmt)  # Turtle with the prefixes it uses
     else:
         fmt = args.format or "json"
         if fmt not in RESULT_FORMATS:
@@ -253,9 +261,30 @@ def run_query(args, settings: Settings) -> int:
     return 0
 
 
+def _read_query(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"no query file {path}") from None
+    except IsADirectoryError:
+        raise CommandError(f"{path} is a directory, not a query file") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not UTF-8 text") from None
+    except OSError as e:
+        raise CommandError(f"cannot read {path}: {e.strerror}") from None
+
+
+def _context_url(settings: Settings) -> str:
+    """Where the published JSON-LD context is: ``context.jsonld`` under the base IRI."""
+    return settings.base_iri + "context.jsonld"
+
+
 def run_export(args, settings: Settings) -> int:
     store = open_store(settings, read_only=True, path=args.store)
-    sys.stdout.buffer.write(store.dump(args.format))
+    if args.format == "jsonld":
+        sys.stdout.buffer.write(store.dump(args.format))
+    else:  # Turtle and TriG with the usual prefixes
+        sys.stdout.buffer.write(store.dump(args.format, prefixes=formats.PREFIX_TABLE))
     return 0
 
 

@@ -17,7 +17,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from kimdata.namespaces import Iris
 from sparql_api import api_docs
 from sparql_api.editor import mount_static
-from sparql_api.errors import KimError, handle_error
+from sparql_api.error_pages import handle_error_for_people
+from sparql_api.errors import KimError
 from sparql_api.named_queries import load_queries
 from sparql_api.observability import Metrics, ObservabilityMiddleware
 from sparql_api.openapi import finish
@@ -36,7 +37,7 @@ from sparql_api.routes import (
     validate,
 )
 from sparql_api.routes.queries_api import queries_router
-from sparql_api.services import open_services
+from sparql_api.served_build import PinServices, ServedBuilds
 from sparql_api.settings import Settings
 from store.embedded import Store
 from store.remote import RemoteStore
@@ -50,9 +51,15 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_services(settings, instruments, queries, store) as services:
-            app.state.services = services
+        builds = ServedBuilds(settings, instruments, queries)
+        try:
+            app.state.services = await builds.start(store, on_swap=lambda services: setattr(app.state, "services",
+                                                                                              services))
+            app.state.builds = builds
             yield
+        finally:
+            app.state.builds = None
+            await builds.close()
 
     app = FastAPI(
         title="KIM Graph",
@@ -71,7 +78,8 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
     mount_static(app)
     app.openapi = lambda: _openapi_without_head(app)
     for error in (KimError, StarletteHTTPException, RequestValidationError, Exception):
-        app.add_exception_handler(error, handle_error)
+        app.add_exception_handler(error, handle_error_for_people)
+    app.add_middleware(PinServices)  # each request keeps the build it arrived on (a new build may be taken up)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     # Any origin may read; no credentials are ever allowed (writes carry their own bearer token).
     app.add_middleware(

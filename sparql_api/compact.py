@@ -320,3 +320,48 @@ def compact(triples, root: str, context_url: str | None = None, context: Context
     {'id': 'https://w3id.org/uk-kim/id/standard/ST1/duty/1', 'code': 'D1'}
     """
     return Compactor(triples, root, context).compact(context_url)
+
+
+def compact_graph(triples, context_url: str | None = None, context: Context | None = None) -> dict:
+    """Any set of triples (a CONSTRUCT or DESCRIBE result) as compact JSON-LD: one tree per resource that
+    nothing else in the set links to (and one for each cycle nothing links into), in ``@graph`` when there
+    are several. Expanding it gives exactly the triples.
+
+    >>> duty, ksb = (ox.NamedNode("https://w3id.org/uk-kim/id/standard/ST1/" + p) for p in ("duty/1", "ksb/K1"))
+    >>> notation = ox.NamedNode("http://www.w3.org/2004/02/skos/core#notation")
+    >>> compact_graph([ox.Triple(ksb, notation, ox.Literal("K1")), ox.Triple(duty, notation, ox.Literal("D1"))])
+    {'@graph': [{'id': 'https://w3id.org/uk-kim/id/standard/ST1/duty/1', 'code': 'D1'}, {'id': 'https://w3id.org/uk-kim/id/standard/ST1/ksb/K1', 'code': 'K1'}]}
+    """
+    triples = list(triples)
+    compactor = Compactor(triples, "", context)  # no root: no links are written in reverse
+    linked: dict[str, set[str]] = defaultdict(set)
+    for triple in triples:
+        if not isinstance(triple.object, ox.Literal):
+            linked[_node_key(triple.subject)].add(_node_key(triple.object))
+    referenced = {target for subject, targets in linked.items() for target in targets if target != subject}
+    subjects = sorted(compactor.out)
+    roots = [s for s in subjects if s not in referenced]
+    reached: set[str] = set()
+
+    def reach(start: str) -> None:
+        stack = [start]
+        while stack:
+            key = stack.pop()
+            if key not in reached:
+                reached.add(key)
+                stack.extend(linked.get(key, ()))
+
+    for root in roots:
+        reach(root)
+    for subject in subjects:
+        if subject not in reached:
+            roots.append(subject)
+            reach(subject)
+    nodes = [compactor._node(root, ()) for root in roots]
+    body: dict = {"@graph": nodes} if len(nodes) != 1 else nodes[0]
+    return {"@context": context_url, **body} if context_url is not None else body
+
+
+def compact_ntriples(nt: bytes, context_url: str | None = None) -> dict:
+    """N-Triples as compact JSON-LD (``compact_graph``)."""
+    return compact_graph(ox.parse(nt, ox.RdfFormat.N_TRIPLES), context_url=context_url)

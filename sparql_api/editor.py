@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from kimdata.namespaces import Iris
+from sparql_api.context_keys import context_keys
 from sparql_api.html import content_security_policy, page_headers
 from sparql_api.named_queries import NamedQuery, bind, with_values
 
@@ -109,12 +110,36 @@ named graphs. Each named query has a tab, with its example values in a <code>VAL
 {items}
 </ul>
 </details>
+{_context_panel()}
 <main id="yasgui"><noscript>The editor needs JavaScript. The endpoint also answers
 <code>GET {html.escape(endpoint)}?query=...</code> with any SPARQL client.</noscript></main>
 <footer><p>Editor: YASGUI (MIT licence, <a href="{assets}/LICENSE.txt">notice</a>), served by this service.</p></footer>
 </body>
 </html>
 """
+
+
+def _context_panel() -> str:
+    """A help panel: each key of the JSON-LD the API answers with, and the predicate to query it by."""
+    rows = "\n".join(
+        f"<tr><td><code>{html.escape(row.key)}</code>{_scope(row.scope)}</td>"
+        f"<td><code>{html.escape(row.predicate)}</code></td><td>{html.escape(row.value)}</td></tr>"
+        for row in context_keys())
+    return f"""<details id="kim-context-keys">
+<summary>JSON-LD keys and the predicates to query them by</summary>
+<p>The API's JSON-LD uses the keys of <a href="context.jsonld">the published context</a>; in SPARQL, ask for the
+predicate (<code>^p</code>: the key lists the resources that link here with <code>p</code>).</p>
+<table>
+<thead><tr><th scope="col">key</th><th scope="col">predicate</th><th scope="col">values</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+</details>"""
+
+
+def _scope(scope: str) -> str:
+    return f' <span class="scope">on {html.escape(scope)}</span>' if scope else ""
 
 
 def _params(query: NamedQuery) -> str:

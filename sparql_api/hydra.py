@@ -152,10 +152,11 @@ ORGANISATIONS = CollectionSpec(
     order="?label ?item",
 )
 
-# The same, narrowed to one organisation type (a concept of the org-type scheme) bound to ?type.
+# The same, narrowed to one organisation type (a concept of the org-type scheme) bound to ?type, or a
+# narrower one (type=network also finds the online communities, practitioners groups and the rest).
 ORGANISATIONS_OF_TYPE = dataclasses.replace(
     ORGANISATIONS, name="organisations-of-type", title="Organisations of one type",
-    where=_ORGANISATION.replace("NARROW", "\n  ?item org:classification ?type ."), bound=("type",),
+    where=_ORGANISATION.replace("NARROW", "\n  ?item org:classification/skos:broader* ?type ."), bound=("type",),
 )
 
 DISCIPLINES = CollectionSpec(

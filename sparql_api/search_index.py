@@ -63,6 +63,20 @@ TYPE_PREFERENCE = [PREFIXES["kim"] + name for name in (
         "FormalOrganization", "OrganizationalUnit", "OrganizationalCollaboration", "Organization")] + [
     SKOS + "Concept", SKOS + "ConceptScheme"]
 
+# What ``/search?type=`` filters on: the kinds of resource, by class or by the relation that makes a concept a
+# discipline or a role of the profession. A resource may be of several kinds.
+KIND_CLASSES = {
+    PREFIXES["kim"] + "Duty": "duty", PREFIXES["kim"] + "Knowledge": "knowledge", PREFIXES["kim"] + "Skill": "skill",
+    PREFIXES["kim"] + "Behaviour": "behaviour", PREFIXES["kim"] + "OccupationalStandard": "standard",
+    **{PREFIXES["org"] + name: "organisation" for name in (
+        "Organization", "FormalOrganization", "OrganizationalUnit", "OrganizationalCollaboration")},
+}
+KIND_RELATIONS = {PREFIXES["kim"] + "hasDiscipline": "discipline", PREFIXES["kim"] + "coreRole": "role",
+                  PREFIXES["kim"] + "alliedRole": "role"}
+KINDS = ("duty", "knowledge", "skill", "behaviour", "standard", "organisation", "discipline", "role")
+RELATED = "SELECT ?item ?relation WHERE { VALUES ?relation { %s } ?profession ?relation ?item . FILTER(isIRI(?item)) }" \
+    % " ".join(f"<{p}>" for p in KIND_RELATIONS)
+
 # No DISTINCT: the union graph repeats a triple stated by two sources, and dropping the repeats here is
 # cheaper than asking the store to (about half the time at a million triples).
 EXTRACT = """
@@ -82,15 +96,20 @@ SCHEMA = (
     "INSERT INTO docs(docs, rank) VALUES ('rank', 'bm25(10.0, 5.0, 1.0)')",
     # every code (kind 0) and label (kind 1) of a document, case-folded, to find exact matches by key
     "CREATE TABLE exact (key TEXT NOT NULL, kind INTEGER NOT NULL, doc INTEGER NOT NULL)",
+    # the kinds of each document (KINDS), for the type filter
+    "CREATE TABLE kinds (what TEXT NOT NULL, doc INTEGER NOT NULL)",
 )
 EXACT_INDEX = "CREATE INDEX exact_key ON exact (key, kind, doc)"
-COLUMNS = "rowid, iri, type, code, display, highlight(docs, 1, ?1, ?2), snippet(docs, 2, ?1, ?2, '…', 24), rank"
-COUNT = "SELECT count(*) FROM docs WHERE docs MATCH ?1"
-EXACT = "SELECT doc FROM exact WHERE key = ?1 GROUP BY doc ORDER BY MIN(kind), doc LIMIT ?2"
+KINDS_INDEX = "CREATE INDEX kinds_what ON kinds (what, doc)"
+COLUMNS = ("rowid, iri, type, code, display, highlight(docs, 1, :start, :end), "
+           "snippet(docs, 2, :start, :end, '…', 24), rank")
+OF_KIND = " AND {column} IN (SELECT doc FROM kinds WHERE what = :kind)"
+COUNT = "SELECT count(*) FROM docs WHERE docs MATCH :expression{only}"
+EXACT = "SELECT doc FROM exact WHERE key = :key{only} GROUP BY doc ORDER BY MIN(kind), doc LIMIT :most"
 # the page of ranked matches, without the exact ones (they come first, from EXACT)
 RANKED = f"""SELECT {COLUMNS} FROM docs
-WHERE docs MATCH ?3 AND rowid NOT IN (SELECT doc FROM exact WHERE key = ?4)
-ORDER BY rank LIMIT ?5 OFFSET ?6"""
+WHERE docs MATCH :expression AND rowid NOT IN (SELECT doc FROM exact WHERE key = :key){{only}}
+ORDER BY rank LIMIT :limit OFFSET :offset"""
 MAX_EXACT = 10_000  # exact matches ranked first; more than this (a code in 10,000 standards) rank as the rest
 
 
@@ -137,6 +156,8 @@ class Document:
     codes: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    kinds: tuple[str, ...] = ()
+    """Which of KINDS the resource is."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +172,26 @@ class Hit:
     field: str  # where the snippet is from: "statement", "label" or "code"
     exact: bool
     score: float
+
+    def text(self) -> str:
+        """The snippet as plain text."""
+        return _clean(self.snippet)
+
+    def matches(self) -> list[tuple[int, int]]:
+        """Where the matches are in ``text()``: (start, end) character offsets, end excluded.
+
+        >>> Hit("x", None, None, None, "a \x02GDPR\x03 b \x02law\x03", "statement", False, 1.0).matches()
+        [(2, 6), (9, 12)]
+        """
+        spans, position, start = [], 0, 0
+        for part in re.split(f"([{START}{END}])", self.snippet):
+            if part == START:
+                start = position
+            elif part == END:
+                spans.append((start, position))
+            else:
+                position += len(part)
+        return spans
 
     def segments(self) -> list[tuple[str, bool]]:
         """The snippet as (text, is_match) pieces, for HTML to escape and mark."""
@@ -189,15 +230,18 @@ class SearchIndex:
         for statement in SCHEMA:
             connection.execute(statement)
         size, rows, exact = 0, [], []
+        kinds: list[tuple[str, int]] = []
         for doc in documents:
             size += 1
             row, keys = _row(size, doc)
             rows.append(row)
             exact.extend(keys)
+            kinds.extend((what, size) for what in doc.kinds)
             if len(rows) >= 5000:
-                _insert(connection, rows, exact)
-        _insert(connection, rows, exact)
+                _insert(connection, rows, exact, kinds)
+        _insert(connection, rows, exact, kinds)
         connection.execute(EXACT_INDEX)
+        connection.execute(KINDS_INDEX)
         connection.execute("INSERT INTO docs(docs) VALUES ('optimize')")
         connection.commit()
         return cls(key, connection, size)
@@ -217,52 +261,62 @@ class SearchIndex:
         if path is None:
             return cls.from_store(key, store)
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            data, size = pool.submit(serialized_index, str(path)).result()
+            # the build's own directory: the store's path may be a link that a new build moves on
+            data, size = pool.submit(serialized_index, str(Path(path).resolve())).result()
         connection = sqlite3.connect(":memory:", check_same_thread=False)
         connection.deserialize(data)
         return cls(key, connection, size)
 
-    def search(self, text: str, limit: int = 20, offset: int = 0) -> Results:
-        """The resources matching every word of ``text``: exact codes, then exact labels, then by BM25."""
+    def search(self, text: str, limit: int = 20, offset: int = 0, kind: str | None = None) -> Results:
+        """The resources matching every word of ``text``: exact codes, then exact labels, then by BM25; only
+        those of ``kind`` (one of KINDS) when it is given."""
         expression = fts_query(text)
         if expression is None:
             return Results(0, [])
         key = exact_key(text)
         with self._lock:
             try:
-                return self._search(expression, key, limit, offset)
+                return self._search(expression, key, limit, offset, kind)
             except sqlite3.OperationalError as e:  # fts_query should make this impossible; never a 500
                 log.warning("search expression %r was refused: %s", expression, e)
                 return Results(0, [])
 
-    def _search(self, expression: str, key: str, limit: int, offset: int) -> Results:
+    def _search(self, expression: str, key: str, limit: int, offset: int, kind: str | None) -> Results:
         run = self._connection.execute
-        total = run(COUNT, (expression,)).fetchone()[0]
+        params = {"expression": expression, "key": key, "kind": kind, "start": START, "end": END,
+                  "most": MAX_EXACT}
+
+        def only(column: str) -> str:
+            return OF_KIND.format(column=column) if kind is not None else ""
+
+        total = run(COUNT.format(only=only("rowid")), params).fetchone()[0]
         if total <= offset:
             return Results(total, [])
-        exact = [doc for (doc,) in run(EXACT, (key, MAX_EXACT))]
+        exact = [doc for (doc,) in run(EXACT.format(only=only("doc")), params)]
         first = exact[offset:offset + limit]
         rows = []
         if first:  # each exact match with its snippet, in the exact order
-            marks = ", ".join("?" for _ in first)
-            found = {row[0]: row for row in run(f"SELECT {COLUMNS} FROM docs WHERE docs MATCH ?3 AND rowid IN "
-                                                 f"({marks})", (START, END, expression, *first))}
+            marks = ", ".join(str(int(doc)) for doc in first)
+            found = {row[0]: row for row in run(f"SELECT {COLUMNS} FROM docs WHERE docs MATCH :expression AND "
+                                                 f"rowid IN ({marks})", params)}
             rows = [found[doc] for doc in first if doc in found]
         if len(first) < limit:
-            start = max(0, offset - len(exact))
-            rows += run(RANKED, (START, END, expression, key, limit - len(first), start)).fetchall()
+            page = {**params, "limit": limit - len(first), "offset": max(0, offset - len(exact))}
+            rows += run(RANKED.format(only=only("rowid")), page).fetchall()
         return Results(total, [_hit(row, row[0] in first) for row in rows])
 
     def close(self) -> None:
         self._connection.close()
 
 
-def _insert(connection: sqlite3.Connection, rows: list[tuple], exact: list[tuple]) -> None:
+def _insert(connection: sqlite3.Connection, rows: list[tuple], exact: list[tuple], kinds: list[tuple]) -> None:
     connection.executemany("INSERT INTO docs(rowid, code, label, body, iri, type, display) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     connection.executemany("INSERT INTO exact (key, kind, doc) VALUES (?, ?, ?)", exact)
+    connection.executemany("INSERT INTO kinds (what, doc) VALUES (?, ?)", kinds)
     rows.clear()
     exact.clear()
+    kinds.clear()
 
 
 def _row(rowid: int, doc: Document) -> tuple[tuple, list[tuple]]:
@@ -315,13 +369,18 @@ def documents(store) -> Iterator[Document]:
         subject = row[0].value
         if subject in found:
             types.setdefault(subject, []).append(row[1].value)
+    related: dict[str, set[str]] = {}
+    for row in store.query(RELATED):
+        if row[0].value in found:
+            related.setdefault(row[0].value, set()).add(KIND_RELATIONS[row[1].value])
     preference = {iri: n for n, iri in enumerate(TYPE_PREFERENCE)}
     for subject, (codes, labels, texts) in found.items():
         candidates = types.get(subject)
         chosen = min(candidates, key=lambda t: (preference.get(t, len(preference)), t)) if candidates else None
+        kinds = {KIND_CLASSES[t] for t in candidates or () if t in KIND_CLASSES} | related.get(subject, set())
         # labels in preference order: prefLabel, title, rdfs:label, altLabel
         yield Document(subject, compact(chosen) if chosen else None, codes,
-                       [value for _, value in sorted(labels)], texts)
+                       [value for _, value in sorted(labels)], texts, tuple(sorted(kinds)))
 
 
 # ------------------------------------------------------------------ one index per data version

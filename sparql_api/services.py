@@ -1,8 +1,9 @@
-"""What the routes work with, built once when the app starts: the store, the query runner, the data version
-and everything kept per data version, in one typed object handed to routes as a FastAPI dependency.
+"""What the routes work with, built when the app starts and again for each new build it takes up: the store,
+the query runner, the data version and everything kept per data version, in one typed object handed to routes
+as a FastAPI dependency.
 
-``open_services`` builds them for the app's lifespan (``create_app`` keeps them on ``app.state.services``,
-and nothing else is kept there); a route asks for them by annotation::
+``open_services`` builds them for one build (``sparql_api.served_build`` keeps those of the build served on
+``app.state.services`` and pins each request to the ones it arrived with); a route asks for them by annotation::
 
     @router.get("/thing")
     def thing(request: Request, services: ServicesDep) -> Response:
@@ -90,13 +91,14 @@ async def open_services(settings: Settings, metrics: Metrics, queries: Mapping[s
     if isinstance(opened, RemoteStore):  # the remote engine works; requests are given up after the limit
         runner: QueryRunner = RemoteRunner(opened, settings.query_timeout, on_timeout=metrics.query_timeouts.inc)
     elif opened.path is not None and settings.workers > 0:
-        runner = QueryPool(opened.path, settings.workers, settings.query_timeout, version,
+        # the build's own directory, not the link: a worker restarted after a rebuild reads what this one reads
+        runner = QueryPool(opened.path.resolve(), settings.workers, settings.query_timeout, version,
                            on_timeout=metrics.query_timeouts.inc)
         await runner.start()
     else:
         runner = InlineRunner(opened)
     stamp = DataStamp(opened.path, version)
-    preparer = Preparer(settings, stamp, opened.path)
+    preparer = Preparer(settings, stamp, opened.path.resolve() if opened.path is not None else None)
     version.listeners.append(preparer.written)
     services = Services(
         settings=settings, iris=iris, store=opened, version=version, runner=runner, stamp=stamp, metrics=metrics,
@@ -108,23 +110,27 @@ async def open_services(settings: Settings, metrics: Metrics, queries: Mapping[s
         rights=PerVersion(version, lambda: graph_rights(opened, iris, opened.named_graphs())),
         graph_sources=PerVersion(version, lambda: graph_sources(opened, iris)),
     )
-    metrics.registry.register(services.store_size)
     services.search.warm()
     preparer.start()
     try:
         yield services
     finally:
         preparer.close()
-        metrics.registry.unregister(services.store_size)
         await anyio.to_thread.run_sync(runner.close)
         opened.flush()
         if store is None and isinstance(opened, RemoteStore):
             opened.close()
 
 
+PINNED = "kimgraph.services"
+"""The scope key under which ``sparql_api.served_build`` pins the services a request started with."""
+
+
 async def provide_services(request: Request) -> Services:
-    """The services of the app serving ``request`` (an async dependency: no thread is taken for it)."""
-    return request.app.state.services
+    """The services ``request`` is served with (an async dependency: no thread is taken for it): those of the
+    build served when it arrived, kept for it to the end even when a new build is taken up meanwhile."""
+    pinned = request.scope.get(PINNED)
+    return pinned if pinned is not None else request.app.state.services
 
 
 ServicesDep = Annotated[Services, Depends(provide_services)]

@@ -22,6 +22,7 @@ that cannot start is tried again after a back-off (0.1 s, doubling up to 5 s), a
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import multiprocessing
 import os
@@ -36,6 +37,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from sparql_api import formats
+from sparql_api.compact import compact_ntriples
 from sparql_api.errors import ERRORS_BY_NAME, BadRequest, InvalidQuery, KimError, QueryTimeout, ServiceBusy
 from store.embedded import Store
 from store.errors import QuerySyntaxError, StoreError, StoreTimeout, StoreUnavailable
@@ -67,6 +69,8 @@ class QueryJob:
     max_rows: int = 100_000
     version: int = 0
     substitutions: tuple = ()  # ((variable, rdflib term), ...) bound by value, never pasted into text
+    jsonld_context: str | None = None
+    """The context URL to compact a JSON-LD graph result with; None: the expanded form."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class QueryAnswer:
     body: bytes
 
 
-_POSITION = re.compile(r"error at (\d+):(\d+)")
+_POSITION = re.compile(r"error at (\d+):(\d+)|^line (\d+), column (\d+)")
 
 
 def execute(store: Store, job: QueryJob) -> QueryAnswer:
@@ -96,17 +100,26 @@ def execute(store: Store, job: QueryJob) -> QueryAnswer:
     fmt = job.graph_format if kind == "graph" else job.results_format
     if fmt is None:
         raise formats.not_acceptable(kind)
+    if kind == "graph" and fmt == "jsonld" and job.jsonld_context:
+        nt = formats.serialize_result(result, "ntriples", job.max_rows)
+        document = compact_ntriples(nt, context_url=job.jsonld_context)
+        return QueryAnswer(fmt, json.dumps(document, ensure_ascii=False).encode())
     return QueryAnswer(fmt, formats.serialize_result(result, fmt, job.max_rows))
 
 
 def shift_position(message: str, limit: int = 400) -> str:
     """A syntax error as the client's text has it: line and column without our BASE line, kept short.
 
-    >>> shift_position('error at 2:7: expected WHERE')
-    'error at line 1, column 7: expected WHERE'
+    >>> shift_position('line 2, column 7: undefined prefix ex (declare it with PREFIX ex: <...>)')
+    'line 1, column 7: undefined prefix ex (declare it with PREFIX ex: <...>)'
+    >>> shift_position('error at 2:7: expected WHERE')  # a remote store's own message
+    'line 1, column 7: expected WHERE'
     """
-    message = _POSITION.sub(lambda m: f"error at line {max(int(m.group(1)) - 1, 1)}, column {m.group(2)}",
-                            message, count=1)
+    def shifted(m: re.Match) -> str:
+        line, column = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        return f"line {max(int(line) - 1, 1)}, column {column}"
+
+    message = _POSITION.sub(shifted, message, count=1)
     return message if len(message) <= limit else message[:limit].rstrip() + " ..."
 
 

@@ -16,6 +16,7 @@ from rdflib.term import Node
 
 from store.errors import DatasetTooLarge, QuerySyntaxError, StoreError, StoreLocked, StoreNotWritable, StoreUnusable
 from store.merge import client_syntax_error, maintained, redirect
+from store.sparql_errors import explain_syntax_error
 from store.sparql_text import dataset_clauses, sparql_term
 from store.terms import RDF_FORMATS, serialized, solution_rows, to_oxigraph, to_rdflib
 
@@ -95,7 +96,7 @@ class Store:
         try:
             return target.query(sparql, **kwargs)
         except SyntaxError as e:
-            raise QuerySyntaxError(str(e)) from e
+            raise QuerySyntaxError(explain_syntax_error(sparql, str(e))) from e
 
     def _merged(self, default_graphs: Iterable[str], named_graphs: Iterable[str]) -> ox.Store:
         """A temporary in-memory store: the merge of ``default_graphs`` as its default graph, and ``named_graphs``."""
@@ -138,17 +139,19 @@ class Store:
             graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         return graph
 
-    def dump(self, fmt: str, graph_iri: str | None = None) -> bytes:
+    def dump(self, fmt: str, graph_iri: str | None = None, prefixes: Mapping[str, str] | None = None) -> bytes:
         """Serialise the named graphs (not the default graph, which is derived from them), one graph, or
-        for a triple-only format the default graph: the merge, each triple once."""
+        for a triple-only format the default graph: the merge, each triple once. ``prefixes`` abbreviate
+        IRIs in the formats that can (Turtle, TriG, RDF/XML)."""
         rdf_format = RDF_FORMATS[fmt]
+        table = dict(prefixes) if prefixes and fmt in ("turtle", "trig", "rdfxml") else None
         if graph_iri is not None:
-            return serialized(self._store.dump(format=rdf_format, from_graph=ox.NamedNode(graph_iri)))
+            return serialized(self._store.dump(format=rdf_format, from_graph=ox.NamedNode(graph_iri), prefixes=table))
         if rdf_format.supports_datasets:
             named = (q for q in self._store.quads_for_pattern(None, None, None, None)
                      if not isinstance(q.graph_name, ox.DefaultGraph))
-            return serialized(ox.serialize(named, format=rdf_format))
-        return serialized(self._store.dump(format=rdf_format, from_graph=ox.DefaultGraph()))
+            return serialized(ox.serialize(named, format=rdf_format, prefixes=table))
+        return serialized(self._store.dump(format=rdf_format, from_graph=ox.DefaultGraph(), prefixes=table))
 
     def __len__(self) -> int:
         """The number of quads in the named graphs and the default graph (their merge) together."""

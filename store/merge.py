@@ -25,6 +25,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from store.errors import QuerySyntaxError
+from store.sparql_errors import explain_syntax_error
 from store.sparql_text import Prologue, Token, closing_brace, prologue, sparql_term, tokens
 
 OWN_DEFAULT = "urn:x-kimgraph:graph:default"
@@ -169,7 +170,7 @@ def client_syntax_error(sparql: str, message: str) -> str:
     try:
         ox.Store().update(sparql)  # an invalid update fails at parsing, before anything runs
     except SyntaxError as original:
-        return str(original)
+        return explain_syntax_error(sparql, str(original))
     except RuntimeError:
         pass
     return message

@@ -41,8 +41,8 @@ class KnowledgeStore(Protocol):
     def graph(self, graph_iri: str) -> Graph:
         """One named graph as an rdflib Graph."""
 
-    def dump(self, fmt: str, graph_iri: str | None = None) -> bytes:
-        """The dataset, or one graph, serialised."""
+    def dump(self, fmt: str, graph_iri: str | None = None, prefixes: Mapping[str, str] | None = None) -> bytes:
+        """The dataset, or one graph, serialised (``prefixes`` for the formats that abbreviate IRIs)."""
 
     def __len__(self) -> int:
         """The number of quads."""

@@ -49,6 +49,7 @@ from store.embedded import Store
 from store.errors import QuerySyntaxError, RemoteStoreError, StoreError, StoreTimeout, StoreUnavailable
 from store.merge import client_syntax_error, maintained, redirect, upkeep
 from store.protocol import StoreSettings
+from store.sparql_errors import explain_syntax_error
 from store.sparql_text import bind_values, query_form, sparql_term
 from store.terms import RDF_FORMATS, serialized, solution_rows, to_rdflib
 
@@ -286,7 +287,10 @@ class RemoteStore:
         reply = self._send("POST", self.query_url, timeout=self.timeout, content=body.encode("utf-8"),
                            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
         if reply.status != 200:
-            self._fail(reply, "query")
+            try:
+                self._fail(reply, "query")
+            except QuerySyntaxError as e:  # Oxigraph's "error at 1:10: expected ..." read against the text
+                raise QuerySyntaxError(explain_syntax_error(text, str(e))) from None
         return self._result(reply)
 
     @staticmethod
@@ -339,7 +343,7 @@ class RemoteStore:
             graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         return graph
 
-    def dump(self, fmt: str, graph_iri: str | None = None) -> bytes:
+    def dump(self, fmt: str, graph_iri: str | None = None, prefixes: Mapping[str, str] | None = None) -> bytes:
         """Serialise the whole dataset (or one graph, or the union for triple-only formats), graph by graph."""
         RDF_FORMATS[fmt]  # KeyError for an unknown format, before any request
         local = ox.Store()
@@ -351,7 +355,7 @@ class RemoteStore:
                 local.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
             elif name is not None:
                 local.add_graph(target)
-        return Store(local).dump(fmt, graph_iri)
+        return Store(local).dump(fmt, graph_iri, prefixes)
 
     def __len__(self) -> int:
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",

@@ -66,14 +66,52 @@ def build_atomically(path: Path, fill: Callable[[Store], None]) -> Path:
 
 def _remove_old_versions(versions: Path, keep: set[Path | None]) -> None:
     """Drop versions older than the current and previous ones (left behind by earlier or killed builds),
-    except one another process still has open for writing, such as a build running beside this one."""
+    except one another process still has open for writing, such as a build running beside this one, and
+    one a server still reads (see ``VersionHold``)."""
     for child in versions.iterdir():
-        if child not in keep and child.is_dir() and not _locked_by_a_writer(child):
+        if child not in keep and child.is_dir() and not _locked_by_a_writer(child) and not _held_by_a_reader(child):
             shutil.rmtree(child, ignore_errors=True)
     for child in versions.iterdir():  # files kept beside a version (its prepared answers) go with it
         owner = versions / child.name.lstrip(".").split(".", 1)[0]
         if child.is_file() and not owner.is_dir():
             child.unlink(missing_ok=True)
+
+
+READERS_FILE = "kimgraph-readers.lock"
+
+
+class VersionHold:
+    """A shared lock on a store version, held by a server for as long as it has the version open, so that a
+    later build does not delete the directory under it. The lock is released by ``release`` or when the
+    holding process ends (an flock, which the kernel drops with the process)."""
+
+    def __init__(self, version: Path):
+        self.version = Path(version)
+        self._file = None
+        try:
+            self._file = open(self.version / READERS_FILE, "a+b")  # noqa: SIM115 (held until release)
+            fcntl.flock(self._file, fcntl.LOCK_SH)
+        except OSError:  # a version this user cannot write to: it is not deleted by this user's builds either
+            self.release()
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # drops the lock
+            self._file = None
+
+
+def _held_by_a_reader(version: Path) -> bool:
+    """Whether a server holds a ``VersionHold`` on the version."""
+    try:
+        with open(version / READERS_FILE, "rb") as readers:
+            try:
+                fcntl.flock(readers, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(readers, fcntl.LOCK_UN)
+    except OSError:
+        return False
+    return False
 
 
 def _locked_by_a_writer(version: Path) -> bool:

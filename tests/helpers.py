@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from rdflib import Graph
+
 from kimdata.namespaces import DEFAULT_BASE
+from kimdata.paths import CONTEXT_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -43,3 +47,9 @@ def rdf_format_of(content_type: str) -> str:
     return {"text/turtle": "turtle", "application/n-triples": "nt", "application/rdf+xml": "xml",
             "application/ld+json": "json-ld", "application/trig": "trig", "application/n-quads": "nquads",
             "application/xml": "xml", "application/json": "json-ld"}[media]
+
+
+def expand_compacted(document: dict) -> Graph:
+    """A compacted JSON-LD document as triples, its ``@context`` URL replaced by the published context."""
+    context = json.loads(CONTEXT_PATH.read_text(encoding="utf-8"))["@context"]
+    return Graph().parse(data=json.dumps({**document, "@context": context}), format="json-ld")

@@ -47,3 +47,24 @@ def test_editor_opens_one_tab_per_named_query(browser, server, tmp_path):
     assert 'data-kim-ready="true"' in html_element(dom)
     for name in load_queries():
         assert f'id="tab-kim-{name}"' in dom
+
+
+def test_editor_shows_numbers_as_numbers(browser, server, tmp_path):
+    query = ("PREFIX kim: <https://w3id.org/uk-kim/def#> "
+             "SELECT (COUNT(?d) AS ?duties) (\"D1\"@en AS ?label) WHERE { ?d a kim:Duty }")
+    dom = dump_dom(browser, f"{server}/sparql#query={quote(query)}&run=1", tmp_path, 'data-kim-state="answered"')
+    table = dom[dom.find('<table id="DataTables_Table'):]
+    assert '<span class="kimNumber">15</span>' in table, table[:2000]
+    assert "XMLSchema#integer" not in table and "^^" not in table
+    assert 'D1<sup class="kimLang">@en</sup>' in table
+    assert '<div class="rowNumber">1</div>' in table  # the row number in its own cell
+
+
+def test_editor_shows_a_syntax_error_as_a_short_message(browser, server, tmp_path):
+    query = "SELECT * WHERE { ?s foo:bar ?o }"
+    dom = dump_dom(browser, f"{server}/sparql#query={quote(query)}&run=1", tmp_path, 'class="kimProblem"')
+    assert 'class="kimProblem"' in dom
+    box = dom[dom.find('class="kimProblem"'):]
+    assert "Invalid SPARQL (400)" in box
+    assert "line 1, column 21: undefined prefix foo" in box
+    assert '"type"' not in box[:box.find("</div>")]  # not the raw problem JSON

@@ -61,3 +61,15 @@ def test_standard_page_renders(browser, pages_server, tmp_path):
     dom, shot = load(browser, pages_server + "/id/standard/ST1337", tmp_path, "standard")
     assert "ST1337" in dom and "Library, information and knowledge management professional" in dom
     assert png_size(shot) == (1600, 1000)
+
+
+def test_a_browser_gets_an_error_page_that_says_where_to_go(browser, pages_server, tmp_path):
+    dom, shot = load(browser, pages_server + "/standards/ST1337", tmp_path, "not-found")
+    assert "<h1>Not Found</h1>" in dom
+    assert '<a href="/id/standard/ST1337">/id/standard/ST1337</a>' in dom
+    assert png_size(shot) == (1600, 1000)
+
+
+def test_void_has_a_page_for_browsers(browser, pages_server, tmp_path):
+    dom, _ = load(browser, pages_server + "/.well-known/void", tmp_path, "void")
+    assert "<h1>VoID description</h1>" in dom and '<table id="subsets">' in dom

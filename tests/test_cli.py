@@ -11,8 +11,10 @@ from xml.etree import ElementTree
 
 import pytest
 from rdflib import Dataset, Graph
+from rdflib.compare import isomorphic
 
 from kimgraph.cli import main as kimgraph
+from tests.helpers import expand_compacted
 
 COUNT_DUTIES = ("PREFIX kim: <https://w3id.org/uk-kim/def#> SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { "
                 "<https://w3id.org/uk-kim/id/standard/ST1337> kim:hasDuty ?d }")
@@ -49,7 +51,8 @@ def test_query_tabular_formats(built_store_path, capsysbinary, fmt):
 def test_construct_formats(built_store_path, capsysbinary, fmt, rdflib_format):
     code, out, _ = run(capsysbinary, "query", "--store", str(built_store_path), "--format", fmt, DUTY_2)
     assert code == 0
-    assert len(Graph().parse(data=out, format=rdflib_format)) == 9
+    graph = expand_compacted(json.loads(out)) if fmt == "jsonld" else Graph().parse(data=out, format=rdflib_format)
+    assert len(graph) == 9
 
 
 def test_query_from_file(built_store_path, capsysbinary, tmp_path):
@@ -61,7 +64,41 @@ def test_query_from_file(built_store_path, capsysbinary, tmp_path):
 
 def test_a_syntax_error_is_reported_with_its_position(built_store_path, capsysbinary):
     code, _, err = run(capsysbinary, "query", "--store", str(built_store_path), "SELECT * WHERE { ?s ?p }")
-    assert code == 2 and "1:" in err and "Traceback" not in err
+    assert code == 2 and "line 1, column 25" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["missing.rq", "."])
+def test_a_query_file_that_cannot_be_read_is_one_line_and_exit_2(built_store_path, capsysbinary, tmp_path, name):
+    code, out, err = run(capsysbinary, "query", "--store", str(built_store_path), "--file", str(tmp_path / name))
+    assert code == 2 and out == b""
+    assert len(err.strip().splitlines()) == 1 and str(tmp_path / name) in err and "Traceback" not in err
+
+
+def test_construct_turtle_carries_prefixes(built_store_path, capsysbinary):
+    code, out, _ = run(capsysbinary, "query", "--store", str(built_store_path), DUTY_2)
+    assert code == 0
+    text = out.decode()
+    assert "@prefix kim: <https://w3id.org/uk-kim/def#> ." in text and "kim:mapsToKnowledge" in text
+    assert len(Graph().parse(data=text, format="turtle")) == 9
+
+
+def test_construct_jsonld_is_compacted_with_the_published_context(built_store_path, capsysbinary):
+    describe = "DESCRIBE <https://w3id.org/uk-kim/id/standard/ST1337/duty/2>"
+    code, out, _ = run(capsysbinary, "query", "--store", str(built_store_path), "--format", "jsonld", describe)
+    assert code == 0
+    document = json.loads(out)
+    assert document["@context"] == "https://w3id.org/uk-kim/context.jsonld"
+    assert document["id"] == "https://w3id.org/uk-kim/id/standard/ST1337/duty/2" and document["code"] == "D2"
+    code, nt, _ = run(capsysbinary, "query", "--store", str(built_store_path), "--format", "ntriples", describe)
+    assert isomorphic(expand_compacted(document), Graph().parse(data=nt.decode(), format="nt"))
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "trig"])
+def test_export_turtle_and_trig_carry_prefixes(built_store_path, capsysbinary, fmt):
+    code, out, _ = run(capsysbinary, "export", "--store", str(built_store_path), "--format", fmt)
+    assert code == 0
+    head = out[:3000].decode()
+    assert "@prefix kim: <https://w3id.org/uk-kim/def#> ." in head and "@prefix skos:" in head
 
 
 def test_a_construct_cannot_be_written_as_csv(built_store_path, capsysbinary):

@@ -112,6 +112,26 @@ def test_organisations_of_type_professional_body(http):
     assert body["id"].endswith("/organisations?type=professional-body")
 
 
+def test_organisations_of_type_network_are_every_network_and_community(http):
+    body = http.get("/organisations", params={"type": "network", "pageSize": 100}).json()
+    found = {m["id"].removeprefix(ID + "org/") for m in members(body)}
+    assert body["hydra:totalItems"] == len(found) == 13
+    assert {"adro", "cdl", "nglis", "knowledge-mavericks", "government-information-group", "gkim-leaders-network",
+            "o365-knowledge-and-information-management-user-group", "knowledge-hub-adro-group"} <= found
+    assert "cilip" not in found
+
+
+def test_openapi_lists_the_organisation_types(http, built_store):
+    parameters = http.get("/openapi.json").json()["paths"]["/organisations"]["get"]["parameters"]
+    schema = next(p for p in parameters if p["name"] == "type")["schema"]
+    enum = next(branch["enum"] for branch in schema["anyOf"] if branch.get("type") == "string")
+    rows = built_store.query("SELECT ?c WHERE { ?c <http://www.w3.org/2004/02/skos/core#inScheme> "
+                             f"<{ID}scheme/org-type> }}")
+    assert sorted(enum) == sorted(row[0].value.rsplit("/", 1)[1] for row in rows)
+    for slug in enum:
+        assert http.get("/organisations", params={"type": slug}).status_code == 200
+
+
 def test_organisations_are_sorted_by_name(http):
     labels = [m.get("label", "") for m in members(http.get("/organisations", params={"pageSize": 500}).json())]
     assert len(labels) > 30 and labels == sorted(labels)

@@ -214,7 +214,7 @@ def test_action_verbs(concepts, iris):
 
 def test_reference_schemes(concepts, iris):
     expected = {
-        "standard-status": 5, "ksb-type": 3, "ksb-cell-state": 3, "approval-step": 4, "org-type": 12,
+        "standard-status": 5, "ksb-type": 3, "ksb-cell-state": 3, "approval-step": 4, "org-type": 7,
     }
     for scheme, n in expected.items():
         assert (iris.concept(scheme), RDF.type, SKOS.ConceptScheme) in concepts
@@ -223,6 +223,17 @@ def test_reference_schemes(concepts, iris):
                  for t in ("knowledge", "skill", "behaviour")}
     assert notations == {"K", "S", "B"}
     assert not list(concepts.subjects(PROV.wasDerivedFrom, None))
+
+
+def test_the_kinds_of_network_are_narrower_than_network(concepts, iris):
+    network = iris.concept("org-type", "network")
+    kinds = {"special-interest-group", "community-of-practice", "online-community", "practitioners-group", "user-group"}
+    for kind in kinds:
+        concept = iris.concept("org-type", kind)
+        assert (concept, SKOS.broader, network) in concepts and (network, SKOS.narrower, concept) in concepts
+        assert (concept, SKOS.topConceptOf, None) not in concepts
+    scheme = iris.concept("org-type")
+    assert len(set(concepts.subjects(SKOS.inScheme, scheme))) == 12
 
 
 def test_classifications_and_roles_are_defined(union, concepts):

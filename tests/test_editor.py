@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from kimdata.namespaces import Iris
+from sparql_api.context_keys import context_keys, markdown_table
 from sparql_api.editor import ASSETS_DIR, CSP, editor_config, editor_response, mount_static
 from sparql_api.named_queries import NamedQuery, load_queries
 from sparql_api.settings import Settings
@@ -188,3 +189,18 @@ def test_real_app_answers_a_browser_with_the_editor(built_store):
         assert 'id="kim-editor-config"' in response.text
         turtle = client.get("/sparql", headers={"Accept": "text/turtle"})
         assert turtle.headers["content-type"].startswith("text/turtle")  # machines still get the description
+
+
+def test_editor_has_a_help_panel_of_the_jsonld_keys(app_client):
+    page = app_client.get("/sparql", headers={"Accept": "text/html"}).text
+    panel = page[page.index('<details id="kim-context-keys">'):page.index("</details>", page.index("kim-context-keys"))]
+    for key, predicate in (("code", "skos:notation"), ("statement", "ceasn:competencyText"),
+                           ("mappedKnowledge", "kim:mapsToKnowledge"), ("subOrganizations", "^org:subOrganizationOf")):
+        assert f"<tr><td><code>{key}</code></td><td><code>{predicate}</code></td>" in panel
+    assert panel.count("<tr><td>") == len(context_keys())
+
+
+def test_readme_table_of_jsonld_keys_is_the_context(request):
+    readme = (request.config.rootpath / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- context-keys -->\n", 1)[1].split("\n<!-- /context-keys -->", 1)[0]
+    assert table == markdown_table()

@@ -24,10 +24,12 @@ import pyoxigraph as ox
 import pytest
 from rdflib import URIRef
 
+from kimdata.namespaces import DEFAULT_BASE
 from kimgraph.cli import main as kimgraph_main
 from store.connect import open_for_service
 from store.embedded import Store
 from store.errors import StoreLocked
+from store.versions import VersionHold, build_atomically
 from tests.helpers import ROOT
 from tests.server import AUTH, SERVER_PIDS, TOKEN, copy_store, running_server
 
@@ -178,6 +180,134 @@ def test_build_keeps_a_version_another_process_is_writing(built_store_path, tmp_
         assert kimgraph_main(["build", "--store", str(store), str(feed), "--quiet", "--no-validate"]) == 0
         assert other.is_dir() and (other / "CURRENT").exists()
     assert (tmp_path / "store.versions" / "20000101T000000-00000000").is_dir()  # the previous version
+
+
+def test_build_keeps_a_version_a_server_still_reads(tmp_path):
+    link = tmp_path / "store"
+    first = build_atomically(link, lambda store: None)
+    hold = VersionHold(first)  # what a server keeps on the build it has open
+    try:
+        build_atomically(link, lambda store: None)
+        build_atomically(link, lambda store: None)  # the first is neither current nor previous any more
+        assert first.is_dir() and (first / "CURRENT").exists()
+    finally:
+        hold.release()
+    build_atomically(link, lambda store: None)
+    assert not first.exists()
+
+
+# ------------------------------------------------------------------ a rebuild while serving
+
+def _hammer(url: str, stop: threading.Event, outcomes: list) -> None:
+    """Requests of several kinds in a loop until ``stop``: each outcome (status, or the transport error)."""
+    requests = [
+        ("/sparql", {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}, "application/sparql-results+json"),
+        ("/id/standard/ST1337", {}, "application/ld+json"),
+        ("/search", {"q": "records"}, "application/json"),
+        ("/standards/ST1337/duties", {}, "application/ld+json"),
+        ("/health/ready", {}, "application/json"),
+    ]
+    with httpx.Client(base_url=url, timeout=30) as client:
+        while not stop.is_set():
+            for path, params, accept in requests:
+                try:
+                    outcomes.append((path, client.get(path, params=params, headers={"Accept": accept}).status_code))
+                except httpx.TransportError as e:
+                    outcomes.append((path, repr(e)))
+
+
+@pytest.mark.slow
+def test_a_rebuild_while_serving_is_taken_up_without_a_failed_request(built_store_path, tmp_path):
+    link = linked_store(built_store_path, tmp_path)
+    old = link.resolve()
+    env = {"KIM_WORKERS": "2", "KIM_WRITE_TOKEN": TOKEN, "KIM_QUERY_TIMEOUT": "30"}
+    with running_server(link, tmp_path / "server.log", **env) as url:
+        assert httpx.get(url + "/health/ready").json()["build"] == old.name
+        stop, outcomes = threading.Event(), []
+        clients = [threading.Thread(target=_hammer, args=(url, stop, outcomes)) for _ in range(3)]
+        for client in clients:
+            client.start()
+        try:
+            built = kimgraph("build", "--store", str(link), "--quiet")
+            assert built.returncode == 0, built.stderr
+            new = link.resolve()
+            assert new != old
+            deadline = time.monotonic() + 30
+            while httpx.get(url + "/health/ready").json()["build"] != new.name:
+                assert time.monotonic() < deadline, "the new build was not served within 30 s"
+                time.sleep(0.2)
+            time.sleep(1)  # requests keep flowing on the new build
+        finally:
+            stop.set()
+            for client in clients:
+                client.join(60)
+        failures = [outcome for outcome in outcomes if outcome[1] != 200]
+        assert not failures, failures[:10]
+        assert len(outcomes) > 50
+        ready = httpx.get(url + "/health/ready").json()
+        assert ready["build"] == new.name and ready["read_only"] is False  # the new build is written to
+        assert ready["workers"]["alive"] == 2
+        graph = DEFAULT_BASE + "graph/after-rebuild"
+        put = httpx.put(url + "/store", params={"graph": graph}, headers={**AUTH, "Content-Type": "text/turtle"},
+                        content=b"<urn:x:a> <urn:x:b> <urn:x:c> .")
+        assert put.status_code in (201, 204)
+        asked = httpx.get(url + "/sparql", params={"query": f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"},
+                          headers={"Accept": "application/sparql-results+json"})
+        assert asked.json()["boolean"] is True
+    assert old.is_dir()  # kept: the previous version
+
+
+MARKER_GRAPH = "urn:test:rebuild:marker"
+# Seconds of work over the whole store (a cross product), then whether the build it ran on has the marker graph.
+IN_FLIGHT = f"""SELECT ?n ?marked WHERE {{
+  {{ SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?class {{ <https://w3id.org/uk-kim/def#Knowledge>
+                                                     <https://w3id.org/uk-kim/def#Skill> }}
+                                      ?a a ?class . ?a ?b ?c . ?d ?e ?f . FILTER(?c != ?f) }} }}
+  OPTIONAL {{ GRAPH <{MARKER_GRAPH}> {{ ?marked ?p ?o }} }}
+}}"""
+
+
+def copy_with_marker(source: Path):
+    """A build's fill: every named graph of the store at ``source``, and one graph more (MARKER_GRAPH)."""
+    def fill(store: Store) -> None:
+        old = Store.open(source, read_only=True)
+        for graph in old.named_graphs():
+            store.load(old.dump("ntriples", graph), "ntriples", graph)
+        store.load(b"<urn:test:rebuild:s> <urn:test:rebuild:p> <urn:test:rebuild:o> .\n", "ntriples", MARKER_GRAPH)
+    return fill
+
+
+@pytest.mark.slow
+def test_a_request_in_flight_during_a_rebuild_finishes_on_the_old_build(built_store_path, tmp_path):
+    link = linked_store(built_store_path, tmp_path)
+    old = link.resolve()
+    env = {"KIM_WORKERS": "2", "KIM_QUERY_TIMEOUT": "120"}
+    with running_server(link, tmp_path / "server.log", **env) as url:
+        answer: dict = {}
+
+        def in_flight() -> None:
+            response = httpx.get(url + "/sparql", params={"query": IN_FLIGHT}, timeout=150,
+                                 headers={"Accept": "application/sparql-results+json"})
+            answer.update(status=response.status_code, body=response.json(), ended=time.monotonic())
+
+        query = threading.Thread(target=in_flight)
+        query.start()
+        time.sleep(0.5)  # the query is running on the old build
+        new = build_atomically(link, copy_with_marker(old))
+        deadline = time.monotonic() + 30
+        while httpx.get(url + "/health/ready").json()["build"] != new.name:
+            assert time.monotonic() < deadline, "the new build was not served within 30 s"
+            time.sleep(0.1)
+        swapped = time.monotonic()
+        marked = httpx.get(url + "/sparql", params={"query": f"ASK {{ GRAPH <{MARKER_GRAPH}> {{ ?s ?p ?o }} }}"},
+                           headers={"Accept": "application/sparql-results+json"})
+        assert marked.json()["boolean"] is True  # new requests get the new build
+        query.join(150)
+        assert answer["status"] == 200
+        assert answer["ended"] > swapped, "the query ended before the swap; it tests nothing"
+        row = answer["body"]["results"]["bindings"][0]
+        assert int(row["n"]["value"]) > 0 and "marked" not in row  # it finished on the old build
+        assert old.is_dir()
 
 
 # ------------------------------------------------------------------ kill -9 of the server mid-write

@@ -6,10 +6,13 @@ real-server modules beside these.
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from rdflib import Graph
+from rdflib.compare import isomorphic
 
-from tests.helpers import RESOURCES, rdf_format_of
+from tests.helpers import RESOURCES, expand_compacted, rdf_format_of
 
 ST1337 = "https://w3id.org/uk-kim/id/standard/ST1337"
 SELECT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 5"
@@ -141,6 +144,22 @@ def test_syntax_error_is_400_problem_naming_the_position(app_client):
     assert problem["instance"] == "/sparql"
 
 
+@pytest.mark.parametrize(("query", "detail"), [
+    ("SELECT * WHERE { ?s foo:bar ?o }",
+     "line 1, column 21: undefined prefix foo (declare it with PREFIX foo: <...>)"),
+    ("PREFIX kim: <https://w3id.org/uk-kim/def#>\nSELECT * WHERE {\n  ?s a kim:Duty .\n",
+     "line 2, column 16: the { opened here is not closed"),
+    ("SELECT * WHERE { ?s <http://example.org/a b> ?o }", "line 1, column 21: invalid IRI <http://example.org/a b>"),
+    ('ASK {\n ?s ?p "unclosed }', "line 2, column 8: string not closed"),
+    ("SELCT * WHERE { ?s ?p ?o }", "line 1, column 1: unknown keyword SELCT: a query starts with SELECT, ASK, "
+                                   "CONSTRUCT or DESCRIBE"),
+])
+def test_syntax_error_is_one_short_located_line(app_client, query, detail):
+    response = app_client.get("/sparql", params={"query": query})
+    assert response.status_code == 400
+    assert response.json()["detail"] == detail
+
+
 def test_query_and_update_together_is_400(app_client):
     response = app_client.post("/sparql", data={"query": "ASK {}", "update": "CLEAR ALL"})
     assert response.status_code == 400
@@ -193,3 +212,60 @@ def test_missing_standard_or_page_is_404(app_client, path):
 def test_unacceptable_media_type_is_406(app_client):
     response = app_client.get("/disciplines", headers={"Accept": "image/png"})
     assert response.status_code == 406 and response.headers["content-type"] == "application/problem+json"
+
+
+# ------------------------------------------------------------------ errors for people and for programs
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_gets_an_html_404_that_says_where_to_go(app_client):
+    response = app_client.get("/standards/ST1337", headers={"Accept": BROWSER})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert '<a href="/id/standard/ST1337">' in response.text
+    assert "Nothing is served at /standards/ST1337" in response.text
+    assert '<a href="/search?q=ST1337">' in response.text
+
+
+def test_a_program_gets_problem_json_with_the_same_hint(app_client):
+    for accept in (None, "*/*", "application/json"):
+        response = app_client.get("/standards/ST1337", headers={"Accept": accept} if accept else {})
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["detail"] == ("Nothing is served at /standards/ST1337. "
+                                     "Did you mean /id/standard/ST1337 (the standard ST1337)?")
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/no/such/page"), ("POST", "/health"),
+                                              ("GET", "/id/standard/ST9999")])
+def test_no_problem_has_an_empty_detail(app_client, method, path):
+    problem = app_client.request(method, path).json()
+    assert problem["detail"].strip() and f"Did you mean {path} " not in problem["detail"]
+    page = app_client.request(method, path, headers={"Accept": BROWSER})
+    assert page.headers["content-type"].startswith("text/html")
+    assert problem["detail"] in html.unescape(page.text)
+
+
+# ------------------------------------------------------------------ SPARQL: compacted JSON-LD
+
+COMPACTED = 'application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"'
+
+
+@pytest.mark.parametrize("query", ["DESCRIBE <https://w3id.org/uk-kim/id/standard/ST1337/duty/2>",
+                                   "CONSTRUCT WHERE { ?d a <https://w3id.org/uk-kim/def#Duty> ; "
+                                   "<http://www.w3.org/2004/02/skos/core#notation> ?code }"])
+def test_construct_and_describe_give_compacted_jsonld_when_asked(app_client, query):
+    response = app_client.get("/sparql", params={"query": query}, headers={"Accept": COMPACTED})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == ('application/ld+json; '
+                                                'profile="http://www.w3.org/ns/json-ld#compacted"')
+    document = response.json()
+    assert document["@context"] == "http://testserver/context.jsonld"
+    assert "id" in document or all("id" in node for node in document["@graph"])
+    nt = app_client.get("/sparql", params={"query": query}, headers={"Accept": "application/n-triples"})
+    assert isomorphic(expand_compacted(document), Graph().parse(data=nt.text, format="nt"))
+    expanded = app_client.get("/sparql", params={"query": query}, headers={"Accept": "application/ld+json"})
+    assert expanded.headers["content-type"].startswith("application/ld+json") and "@context" not in expanded.text

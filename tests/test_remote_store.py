@@ -285,8 +285,10 @@ def test_results_serialise_like_the_embedded_stores(remote, embedded):
 
 
 def test_syntax_error_is_query_syntax_error_with_the_servers_position(remote):
-    with pytest.raises(QuerySyntaxError, match=r"error at 2:"):
+    with pytest.raises(QuerySyntaxError, match=r"^line 2, column \d+: "):
         remote.query("SELECT * WHERE {\n ?s ?p }")
+    with pytest.raises(QuerySyntaxError, match=r"^line 1, column 21: undefined prefix foo"):
+        remote.query("SELECT * WHERE { ?s foo:bar ?o }")
 
 
 # ------------------------------------------------------------------ bound values

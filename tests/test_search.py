@@ -37,7 +37,46 @@ def test_gdpr_finds_k19_and_s15_ranked(http):
     assert scores == sorted(scores, reverse=True)
     k19 = next(r for r in body["results"] if r["code"] == "K19")
     assert k19["type"] == "kim:Knowledge" and k19["field"] == "statement"
-    assert "(**GDPR**)" in k19["snippet"]
+    assert "(GDPR)" in k19["snippet"] and "**" not in k19["snippet"]
+    assert [k19["snippet"][m["start"]:m["end"]] for m in k19["matches"]] == ["GDPR"]
+
+
+def test_every_match_offset_points_at_a_match(http):
+    for result in search(http, "records management", limit=50)["results"]:
+        assert result["matches"] or result["field"] == "code"
+        for match in result["matches"]:
+            found = result["snippet"][match["start"]:match["end"]].casefold()
+            assert found.startswith(("record", "manag")), (found, result["snippet"])
+
+
+@pytest.mark.parametrize(("kind", "q", "types"), [
+    ("duty", "information", {"kim:Duty"}), ("knowledge", "information", {"kim:Knowledge"}),
+    ("skill", "information", {"kim:Skill"}), ("behaviour", "professional", {"kim:Behaviour"}),
+    ("standard", "information", {"kim:OccupationalStandard"}),
+    ("organisation", "information", {"org:FormalOrganization", "org:Organization", "org:OrganizationalUnit",
+                                     "org:OrganizationalCollaboration"}),
+    ("discipline", "information", {"skos:Concept"}), ("role", "information", {"skos:Concept"}),
+])
+def test_type_filters_the_results(http, kind, q, types):
+    everything = search(http, q, limit=100)
+    only = search(http, q, type=kind, limit=100)
+    assert only["type"] == kind and 0 < only["totalItems"] < everything["totalItems"]
+    assert len(only["results"]) == only["totalItems"]
+    assert {r["type"] for r in only["results"]} <= types
+
+
+def test_type_filter_keeps_exact_matches_first_and_pages_with_it(http):
+    assert search(http, "K19", type="knowledge")["results"][0]["code"] == "K19"
+    assert search(http, "K19", type="skill")["totalItems"] == 0
+    disciplines = search(http, "management", type="discipline", limit=1)
+    assert "type=discipline" in disciplines["next"]
+    assert {r["label"] for r in search(http, "records", type="discipline")["results"]} == {"Records Management"}
+
+
+def test_unknown_type_is_400_and_empty_is_any(http):
+    response = http.get("/search", params={"q": "GDPR", "type": "planet"})
+    assert response.status_code == 400 and "duty, knowledge" in response.json()["detail"]
+    assert search(http, "GDPR", type="")["totalItems"] == search(http, "GDPR")["totalItems"]
 
 
 def test_cilip_finds_the_cilip_organisation_first(http):

@@ -137,6 +137,26 @@ def test_void_in_other_formats(read_server, void, accept):
     assert isomorphic(fetch_graph(read_server + "/.well-known/void", accept), void)
 
 
+def test_void_has_a_page_for_browsers(read_server, void):
+    response = httpx.get(read_server + "/.well-known/void",
+                         headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Accept" in response.headers["vary"]
+    page = response.text
+    dataset = _dataset(void)
+    assert f"<dt>void:triples</dt><dd>{void.value(dataset, VOID.triples)}</dd>" in page
+    for subset in void.objects(dataset, VOID.subset):
+        triples = void.value(subset, VOID.triples)
+        if triples is None:  # the open part names its graphs, not a count
+            assert f"<code>{subset}</code>" in page
+        else:
+            assert f"<td><code>{subset}</code></td><td class=\"num\">{triples}</td>" in page
+    assert '<table id="classes">' in page and '<table id="properties">' in page
+    assert httpx.get(read_server + "/.well-known/void", headers={"Accept": "*/*"}).headers["content-type"].startswith(
+        "text/turtle")
+
+
 @pytest.mark.parametrize(("path", "fmt"), [("/dump.trig", "trig"), ("/dump.nq", "nquads")])
 def test_void_data_dumps_hold_the_whole_dataset(read_server, void, path, fmt):
     dumps = {str(d) for d in void.objects(_dataset(void), VOID.dataDump)}

@@ -170,11 +170,27 @@ async def ksbs(request: Request, services: ServicesDep, reference: str,
                          check=lambda: require_standard(request, services, standard, reference))
 
 
+ORG_TYPES = ("professional-body", "network", "special-interest-group", "community-of-practice", "online-community",
+             "practitioners-group", "user-group", "committee", "civil-service-profession", "government-department",
+             "employer", "standards-body")
+"""The concepts of the org-type scheme (curated/concepts.ttl), listed in the OpenAPI document."""
+
+
+def _org_type_enum(schema: dict) -> None:
+    """The allowed values on the parameter's string schema (the schema of ``str | None`` is an ``anyOf``)."""
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "string":
+            branch["enum"] = list(ORG_TYPES)
+
+
 @router.get("/organisations", summary="Organisations, optionally of one type, paged", responses=COLLECTION_RESPONSES)
 async def organisations(request: Request, services: ServicesDep,
                         type: Annotated[str | None, Query(description="An organisation type: a concept of the "
-                                                                      "org-type scheme by its slug.",
-                                                          examples=["professional-body"])] = None,
+                                                                      "org-type scheme by its slug; a type also "
+                                                                      "finds its narrower types (`network`: every "
+                                                                      "network and community).",
+                                                          examples=["professional-body"],
+                                                          json_schema_extra=_org_type_enum)] = None,
                         page: PageNumber = 1, page_size: PageSize = hydra.DEFAULT_PAGE_SIZE,
                         fmt: FormatName = None) -> Response:
     """Professional bodies, employers, networks and the rest, by name, each with its types (``classification``)."""

@@ -10,24 +10,32 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from sparql_api import formats
+from sparql_api.conneg import negotiate
 from sparql_api.descriptions import description_response, void_description
 from sparql_api.licensing import open_dump, open_graphs
 from sparql_api.openapi import content, problems
 from sparql_api.request_input import base_url
+from sparql_api.responses import HTML, html_page
 from sparql_api.services import ServicesDep, StoreDep
+from sparql_api.void_view import void_view
 
 router = APIRouter(tags=["Service"])
 
 
 @router.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="VoID description of the dataset",
                   response_class=Response,
-                  responses={200: {"description": "The void:Dataset, in the negotiated RDF format.",
-                                   "content": content(formats.GRAPH_OFFERS)}, **problems(406)})
+                  responses={200: {"description": "The void:Dataset, in the negotiated RDF format, or a page for "
+                                                  "browsers.",
+                                   "content": content([*formats.GRAPH_OFFERS, HTML])}, **problems(406)})
 def void(request: Request, services: ServicesDep) -> Response:
-    """The dataset's VoID description, in the RDF format the client accepts."""
+    """The dataset's VoID description, in the RDF format the client accepts, or as an HTML page."""
     description = void_description(base_url(request), services.stats.get(), services.settings.base_iri,
                                    services.rights.get())
-    return description_response(description, request.headers.get("accept"))
+    accept = request.headers.get("accept")
+    if negotiate(accept, [formats.GRAPH_OFFERS[0], HTML, *formats.GRAPH_OFFERS[1:]]) == HTML:
+        return html_page(request, services.settings.base_iri, "void.html", title="VoID description",
+                         **void_view(description))
+    return description_response(description, accept)
 
 
 @router.api_route("/dump.trig", methods=["GET", "HEAD"], summary="The whole dataset as TriG",

@@ -154,8 +154,9 @@ async def _query(request: Request, services: Services, text: str, params: list[t
     if form in (None, "SELECT", "ASK"):
         accept = _accept(request, params, "results")
         results_media = _acceptable(accept, formats.RESULT_OFFERS, required=form is not None)
+    accept_header = None
     if form in (None, "CONSTRUCT", "DESCRIBE"):
-        accept = _accept(request, params, "graph")
+        accept = accept_header = _accept(request, params, "graph")
         graph_media = _acceptable(accept, formats.GRAPH_OFFERS, required=form is not None)
     default_graphs = [absolute_iri(g, "default-graph-uri") for g in values(params, "default-graph-uri")]
     named_graphs = [absolute_iri(g, "named-graph-uri") for g in values(params, "named-graph-uri")]
@@ -171,10 +172,36 @@ async def _query(request: Request, services: Services, text: str, params: list[t
         graph_format=graph_media and formats.format_of(graph_media, "graph").name,
         max_rows=settings.max_result_rows,
         version=services.version.value,
+        jsonld_context=base_url(request) + "context.jsonld" if wants_compacted(accept_header) else None,
     )
     answer = await services.runner.run(job)
     media = results_media if formats.BY_NAME[answer.format].kind == "results" else graph_media
-    return Response(answer.body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
+    content_type = formats.content_type(media)
+    if answer.format == "jsonld" and job.jsonld_context:
+        content_type = f'application/ld+json; profile="{JSONLD_COMPACTED}"'
+    return Response(answer.body, media_type=content_type, headers={"Vary": "Accept"})
+
+
+JSONLD_COMPACTED = "http://www.w3.org/ns/json-ld#compacted"
+
+
+def wants_compacted(accept: str | None) -> bool:
+    """Whether ``accept`` asks for JSON-LD with the compacted profile (JSON-LD 1.1, section 9.1).
+
+    >>> wants_compacted('application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"')
+    True
+    >>> wants_compacted('application/ld+json'), wants_compacted(None)
+    (False, False)
+    """
+    for media_range in (accept or "").split(","):
+        media, *params = media_range.split(";")
+        if media.strip().lower() != "application/ld+json":
+            continue
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "profile" and JSONLD_COMPACTED in value.strip().strip('"').split():
+                return True
+    return False
 
 
 def _accept(request: Request, params: list[tuple[str, str]], kind: str) -> str | None:

@@ -50,8 +50,70 @@
     return window.location.origin + window.location.pathname + "#" + params.toString();
   }
 
+  var XSD = "http://www.w3.org/2001/XMLSchema#";
+  var NUMERIC = ["integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger",
+    "positiveInteger", "nonPositiveInteger", "negativeInteger", "unsignedInt", "unsignedLong", "unsignedShort",
+    "unsignedByte"];
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  // Literals as people read them: numbers and plain strings as their value, a language tag or another
+  // datatype as a small note after it (YASR writes "19"^^<http://www.w3.org/2001/XMLSchema#integer>).
+  function formatLiteral(binding) {
+    var value = escapeHtml(binding.value);
+    var datatype = binding.datatype || "";
+    if (binding["xml:lang"]) {
+      return value + '<sup class="kimLang">@' + escapeHtml(binding["xml:lang"]) + "</sup>";
+    }
+    if (!datatype || datatype === XSD + "string") {
+      return value;
+    }
+    if (datatype.indexOf(XSD) === 0 && NUMERIC.indexOf(datatype.slice(XSD.length)) >= 0) {
+      return '<span class="kimNumber">' + value + "</span>";
+    }
+    var shown = datatype.indexOf(XSD) === 0 ? "xsd:" + datatype.slice(XSD.length) : datatype;
+    return value + '<sup class="kimDatatype" title="' + escapeHtml(datatype) + '">' + escapeHtml(shown) + "</sup>";
+  }
+
+  // An error as a short message: the problem's title and detail (RFC 9457), not its raw JSON.
+  function renderProblem(error) {
+    var text = (error && error.text) || "";
+    var problem = null;
+    try {
+      problem = JSON.parse(text);
+    } catch (e) {
+      problem = null;
+    }
+    if (!problem || typeof problem !== "object" || !problem.title) {
+      return undefined;
+    }
+    var box = document.createElement("div");
+    box.className = "kimProblem";
+    box.setAttribute("role", "alert");
+    var title = document.createElement("p");
+    title.className = "kimProblemTitle";
+    title.textContent = problem.title + (problem.status ? " (" + problem.status + ")" : "");
+    box.appendChild(title);
+    if (problem.detail) {
+      var detail = document.createElement("pre");
+      detail.className = "kimProblemDetail";
+      detail.textContent = problem.detail;
+      box.appendChild(detail);
+    }
+    return Promise.resolve(box);
+  }
+
   function start() {
     Yasgui.Tab.prototype.getShareableLink = shareableLink;
+    var table = Yasgui.Yasr && Yasgui.Yasr.plugins && Yasgui.Yasr.plugins.table;
+    if (table && table.prototype) {
+      table.prototype.formatLiteral = formatLiteral;
+    }
+    Yasgui.Yasr.defaults.errorRenderers = [renderProblem].concat(Yasgui.Yasr.defaults.errorRenderers || []);
     var config = JSON.parse(document.getElementById("kim-editor-config").textContent);
     var endpoint = new URL(config.endpoint, window.location.href).href;
     // Property and class completion ask lov.linkeddata.es; prefixes and variables are local.
