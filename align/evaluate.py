@@ -103,3 +103,48 @@ def table(scores: list[Score]) -> str:
         lines.append(f"{s.method:<16} {s.target:<16} {s.subjects:>8} {s.p_at_1:>6.3f} {s.p_at_3:>6.3f} "
                      f"{s.recall:>7.3f} {s.unjudged:>8}")
     return "\n".join(lines)
+
+
+# The precision a SKOS relation must reach among the judged candidates at or above its threshold. The judged set
+# says whether a pair is relevant, not how close it is, so it supports one relation per target: a discipline is
+# broader than the statements that serve it (skos:broadMatch); statements of two standards, and a statement and
+# an ESCO skill or a standard and an ESCO occupation, are related (skos:relatedMatch). skos:closeMatch would
+# need judgements of equivalence, which the set does not hold.
+REQUIRED_PRECISION = {"discipline": {"skos:broadMatch": 0.8},
+                      "ksb": {"skos:relatedMatch": 0.8},
+                      "esco-skill": {"skos:relatedMatch": 0.8},
+                      "esco-occupation": {"skos:relatedMatch": 0.8}}
+MIN_SUPPORT = 3  # judged candidates at or above a threshold, at least
+
+
+def choose_thresholds(rows: list[dict], judged: list[Judgement]) -> dict[str, dict[str, float]]:
+    """Per target, the lowest confidence at which the judged candidates at or above it reach the required
+    precision (with at least MIN_SUPPORT of them); a relation no threshold qualifies for gets 1.01 (never)."""
+    verdict = {(j.subject, j.obj): j.relevant for j in judged}
+    chosen: dict[str, dict[str, float]] = {}
+    for target, relations in REQUIRED_PRECISION.items():
+        pairs = sorted(((r["confidence"], verdict[(r["subject_id"], r["object_id"])]) for r in rows
+                        if r["target"] == target and (r["subject_id"], r["object_id"]) in verdict),
+                       key=lambda p: -p[0])
+        chosen[target] = {}
+        for relation, required in relations.items():
+            best = 1.01
+            hits = 0
+            for n, (confidence, relevant) in enumerate(pairs, start=1):
+                hits += relevant
+                last = n == len(pairs) or pairs[n][0] < confidence  # a threshold separates ties from the rest
+                if last and n >= MIN_SUPPORT and hits / n >= required:
+                    best = confidence
+            chosen[target][relation] = round(best, 4)
+    return chosen
+
+
+def thresholds_table(alignments_dir: Path, judged_path: Path) -> str:
+    judged = read_judged(judged_path)
+    lines = ["thresholds chosen on the judged set (minimum confidence; 1.01 = never):"]
+    for path in sorted(alignments_dir.glob("*.sssom.tsv")):
+        _, rows = read_tsv(path)
+        for target, relations in choose_thresholds(rows, judged).items():
+            shown = ", ".join(f"{r} >= {t}" for r, t in relations.items())
+            lines.append(f"  {path.name.removesuffix('.sssom.tsv')} {target}: {shown}")
+    return "\n".join(lines)

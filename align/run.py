@@ -28,20 +28,21 @@ ALIGNMENTS_DIR = CURATED_DIR / "alignments"
 TOP_K = {"discipline": 3, "ksb": 3, "esco-skill": 5, "esco-occupation": 5}
 
 # The minimum confidence for a SKOS mapping relation, per method and target kind, chosen on the judged set
-# (tests/data/alignment/judged.tsv; see its README): the lowest confidence above which the method's top-ranked
-# candidates were judged relevant. Below them a row stays a candidate (rdfs:seeAlso).
+# (tests/data/alignment/judged.tsv) by align.evaluate.choose_thresholds: the lowest confidence at which 80 % of the
+# judged candidates at or above it are relevant (`kimgraph align --evaluate` prints them; 1.01: never reached).
+# Below its threshold a row stays a candidate (rdfs:seeAlso).
 THRESHOLDS: dict[str, dict[str, dict[str, float]]] = {
     "lexical-bm25": {
-        "discipline": {"skos:broadMatch": 0.5},
-        "ksb": {"skos:closeMatch": 0.8, "skos:relatedMatch": 0.5},
-        "esco-skill": {"skos:closeMatch": 0.8, "skos:relatedMatch": 0.6},
-        "esco-occupation": {"skos:closeMatch": 0.8, "skos:relatedMatch": 0.6},
+        "discipline": {"skos:broadMatch": 0.16},
+        "ksb": {"skos:relatedMatch": 0.4673},
+        "esco-skill": {"skos:relatedMatch": 1.01},
+        "esco-occupation": {"skos:relatedMatch": 1.01},
     },
     "semantic-minilm": {
-        "discipline": {"skos:broadMatch": 0.4},
-        "ksb": {"skos:closeMatch": 0.75, "skos:relatedMatch": 0.55},
-        "esco-skill": {"skos:closeMatch": 0.75, "skos:relatedMatch": 0.6},
-        "esco-occupation": {"skos:closeMatch": 0.75, "skos:relatedMatch": 0.6},
+        "discipline": {"skos:broadMatch": 0.4291},
+        "ksb": {"skos:relatedMatch": 0.3362},
+        "esco-skill": {"skos:relatedMatch": 0.464},
+        "esco-occupation": {"skos:relatedMatch": 0.635},
     },
 }
 

@@ -187,7 +187,7 @@ def esco_data_dir() -> Path:
 
 
 def esco_items(path: Path, kind: str) -> list[Item]:
-    """ESCO concepts from a CSV of ``id,description``: the text joins ESCO's preferred label, alternative labels
+    """ESCO skills or occupations (``kind`` esco-skill or esco-occupation) from a CSV of ``id,description``: the text joins ESCO's preferred label, alternative labels
     and description, with nothing to tell them apart; the label kept here is that text's first words, for display
     only, and is never presented as ESCO's preferred label."""
     csv.field_size_limit(10**8)
@@ -195,8 +195,10 @@ def esco_items(path: Path, kind: str) -> list[Item]:
         rows = list(csv.DictReader(f))
     if not rows or set(rows[0]) != {"id", "description"}:
         raise ValueError(f"{path}: expected the columns id, description")
+    # occupations.csv also holds the ISCO groups ESCO publishes (.../esco/isco/C2622): they are not occupations
+    prefix = "http://data.europa.eu/esco/" + kind.removeprefix("esco-") + "/"
     return [Item(r["id"], kind, " ".join(r["description"].split()[:8]), " ".join(r["description"].split()))
-            for r in rows if r["id"].startswith("http://data.europa.eu/esco/")]
+            for r in rows if r["id"].startswith(prefix)]
 
 
 def sha256_file(path: Path) -> str:

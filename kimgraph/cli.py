@@ -288,11 +288,12 @@ ALIGN_HELP = ("Compute the alignment mapping sets (SSSOM TSV and RDF in curated/
 
 def run_align(args, settings: Settings) -> int:
     if args.evaluate:
-        from align.evaluate import ALIGNMENTS_DIR, evaluate, table
+        from align.evaluate import ALIGNMENTS_DIR, evaluate, table, thresholds_table
 
         if not args.judged.exists():
             raise CommandError(f"{args.judged}: no such judged set")
         print(table(evaluate(args.judged, args.out or ALIGNMENTS_DIR)))
+        print(thresholds_table(args.out or ALIGNMENTS_DIR, args.judged))
         return 0
     try:
         from align.run import ALIGNMENTS_DIR, align
