@@ -106,6 +106,12 @@ def void_description(root: str, stats: Stats, base_iri: str) -> Graph:
         graph.add((dataset, VOID.subset, subset))
         graph.add((subset, RDF.type, VOID.Dataset))
         graph.add((subset, VOID.triples, integer(count)))
+        if "/graph/mapping-set/" in name:  # alignments (curated/alignments) that link to ESCO concepts
+            graph.add((subset, DCTERMS.source, URIRef("https://esco.ec.europa.eu/")))
+            graph.add((subset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
+            graph.add((subset, DCTERMS.rights, Literal(
+                "Links to and matched text of the ESCO classification, European Commission, licensed CC BY 4.0 "
+                "(https://esco.ec.europa.eu/en/about-esco/data-science-and-esco/esco-licence).")))
     return graph
 
 

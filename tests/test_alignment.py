@@ -125,3 +125,42 @@ def test_skos_relations_use_the_thresholds_chosen_on_the_judged_set(method):
         minimum = next(iter(recorded[row["target"]].values()))
         relation = row["predicate_id"].rsplit("#", 1)[-1]
         assert (relation != "seeAlso") == (row["confidence"] >= minimum), row
+
+
+def _html(app_client, path: str) -> str:
+    response = app_client.get(path, headers={"Accept": "text/html"})
+    assert response.status_code == 200, response.text[:300]
+    return response.text
+
+
+def test_ksb_page_shows_its_disciplines_nearest_statements_and_esco_skills_with_score_and_method(app_client):
+    page = _html(app_client, "/id/standard/ST1337/ksb/K19")
+    section = page[page.index('<section id="alignments">'):]
+    section = section[:section.index("</section>")]
+    for heading in ("GKIM disciplines", "Nearest statements in other standards", "ESCO skills"):
+        assert f"<h3>{heading}</h3>" in section
+    assert "Information Rights" in section
+    assert "ST0664 K4" in section  # the L3 assistant's knowledge of copyright, IP, licensing and data protection
+    assert 'href="http://data.europa.eu/esco/skill/d3e9b00a-0891-4fa8-836d-8240ec3d2758"' in section  # GDPR
+    assert "BM25 (lexical)" in section and "all-MiniLM-L6-v2 (semantic)" in section
+    assert "CC BY 4.0" in section
+
+
+def test_duty_page_shows_its_alignments(app_client):
+    page = _html(app_client, "/id/standard/ST1337/duty/9")
+    assert '<section id="alignments">' in page and "<h3>GKIM disciplines</h3>" in page
+
+
+def test_discipline_page_lists_the_duties_and_ksbs_that_serve_it(app_client):
+    page = _html(app_client, "/id/scheme/gkim-discipline/records-management")
+    section = page[page.index('<section id="alignments">'):]
+    assert "<h3>Duties and KSBs aligned to this discipline</h3>" in section
+    assert 'href="/id/standard/ST1337/ksb/K9"' in section
+    assert "ST0904 K3" in section
+
+
+def test_void_attributes_esco_on_the_mapping_set_subsets(app_client):
+    response = app_client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert "graph/mapping-set/semantic-minilm" in response.text
+    assert "creativecommons.org/licenses/by/4.0" in response.text

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from sparql_api import linked_data
+from sparql_api.alignments import ESCO_ATTRIBUTION, alignments
 from sparql_api.caching import conditional, precondition, with_validators
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, NotAcceptable, ResourceNotFound
@@ -123,8 +124,13 @@ async def resource(
         if media == "text/html":
             root = _root(request)
             viewer = Viewer(lambda target: _local(target, settings.base_iri, root))
+            groups = alignments(store, iri)
+            for group in groups:
+                for row in group.rows:
+                    row.other = viewer.href(row.other) or row.other
             return render_page("resource.html", request=request, base_iri=settings.base_iri, view=viewer.view(document),
-                               formats=links)
+                               formats=links, alignments=groups,
+                               esco_attribution=ESCO_ATTRIBUTION if any(g.key.startswith("esco") for g in groups) else None)
         return Response(linked_data.json_bytes(document), media_type=media)
 
     # A current copy or a cached answer is served on the event loop; only building one takes a thread.
