@@ -20,7 +20,8 @@ SOURCE_IDS = {"57c36d939ff65b92", "90e2aad157d3105b", "73081f443c3f820b", "08ea0
 
 def test_one_named_graph_per_source_plus_the_vocabulary_graphs(built_store, iris):
     expected = {str(iris.source_graph(s)) for s in SOURCE_IDS} | {
-        str(iris.graph(name)) for name in ("ontology", "alignment", "shapes", "concepts", "validation")
+        str(iris.graph(name)) for name in ("ontology", "alignment", "shapes", "concepts", "validation",
+                                           "mapping-set/lexical-bm25", "mapping-set/semantic-minilm")
     }
     assert set(built_store.named_graphs()) == expected
 
