@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from kimdata.namespaces import DEFAULT_BASE, KIM
@@ -205,12 +205,12 @@ def to_rdf(ms: MappingSet) -> Graph:
     g.add((s, SSSOM.similarity_measure, Literal(ms.similarity_measure)))
     g.add((s, SSSOM.other, Literal(json.dumps(
         {"parameters": ms.parameters, "inputs_sha256": ms.inputs, "thresholds": ms.thresholds}, sort_keys=True))))
-    activity = BNode()
+    activity = URIRef(ms.iri + "/activity")  # IRIs, not blank nodes, so that a rerun writes the same file
     g.add((s, PROV.wasGeneratedBy, activity))
     g.add((activity, RDF.type, PROV.Activity))
-    g.add((activity, PROV.used, Literal(f"{ms.tool} {ms.tool_version}")))
-    for name, digest in sorted(ms.inputs.items()):
-        used = BNode()
+    g.add((activity, DCTERMS.description, Literal(f"kimgraph align with {ms.tool_version}")))
+    for n, (name, digest) in enumerate(sorted(ms.inputs.items()), start=1):
+        used = URIRef(ms.iri + f"/input/{n}")
         g.add((activity, PROV.used, used))
         g.add((used, DCTERMS.title, Literal(name)))
         g.add((used, KIM.sha256, Literal(digest)))
