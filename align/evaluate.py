@@ -106,11 +106,10 @@ def table(scores: list[Score]) -> str:
 
 
 # The precision a SKOS relation must reach among the judged candidates at or above its threshold. The judged set
-# says whether a pair is relevant, not how close it is, so it supports one relation per target: a discipline is
-# broader than the statements that serve it (skos:broadMatch); statements of two standards, and a statement and
-# an ESCO skill or a standard and an ESCO occupation, are related (skos:relatedMatch). skos:closeMatch would
-# need judgements of equivalence, which the set does not hold.
-REQUIRED_PRECISION = {"discipline": {"skos:broadMatch": 0.8},
+# says whether a pair is relevant, not how close it is, so it supports one relation: skos:relatedMatch (associative;
+# a KSB serves a discipline without being a narrower concept of it, as the ontology notes recommend).
+# skos:closeMatch would need judgements of equivalence, which the set does not hold.
+REQUIRED_PRECISION = {"discipline": {"skos:relatedMatch": 0.8},
                       "ksb": {"skos:relatedMatch": 0.8},
                       "esco-skill": {"skos:relatedMatch": 0.8},
                       "esco-occupation": {"skos:relatedMatch": 0.8}}

@@ -62,7 +62,7 @@ class Row:
 
     subject_id: str
     subject_label: str
-    predicate_id: str  # skos:closeMatch, skos:relatedMatch, skos:broadMatch, or rdfs:seeAlso for a candidate
+    predicate_id: str  # skos:relatedMatch where the threshold is reached, else rdfs:seeAlso (a candidate)
     object_id: str
     object_label: str
     target: str

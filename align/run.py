@@ -33,13 +33,13 @@ TOP_K = {"discipline": 3, "ksb": 3, "esco-skill": 5, "esco-occupation": 5}
 # Below its threshold a row stays a candidate (rdfs:seeAlso).
 THRESHOLDS: dict[str, dict[str, dict[str, float]]] = {
     "lexical-bm25": {
-        "discipline": {"skos:broadMatch": 0.16},
+        "discipline": {"skos:relatedMatch": 0.16},
         "ksb": {"skos:relatedMatch": 0.4673},
         "esco-skill": {"skos:relatedMatch": 1.01},
         "esco-occupation": {"skos:relatedMatch": 1.01},
     },
     "semantic-minilm": {
-        "discipline": {"skos:broadMatch": 0.4291},
+        "discipline": {"skos:relatedMatch": 0.4291},
         "ksb": {"skos:relatedMatch": 0.3362},
         "esco-skill": {"skos:relatedMatch": 0.464},
         "esco-occupation": {"skos:relatedMatch": 0.635},

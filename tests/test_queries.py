@@ -146,7 +146,7 @@ SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
 def test_ksbs_of_discipline(built_store, iris):
     rows = run(built_store, "ksbs-of-discipline", iris)
     assert {str(r["disciplineName"]) for r in rows} == {"Records Management"}
-    assert {str(r["relation"]) for r in rows} == {SKOS_NS + "broadMatch"}
+    assert {str(r["relation"]) for r in rows} == {SKOS_NS + "relatedMatch"}
     assert {"ST0904 K1", "ST0904 K3", "ST0664 K9"} <= set(codes(rows))
     assert {str(r["method"]) for r in rows} == {SEMAPV + "LexicalMatching",
                                                 SEMAPV + "SemanticSimilarityThresholdMatching"}
