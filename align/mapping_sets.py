@@ -96,6 +96,15 @@ class MappingSet:
 
 
 def curie(iri: str) -> str:
+    """The CURIE of an IRI under the ``curie_map`` (the longest namespace wins), else the IRI.
+
+    >>> curie("https://w3id.org/uk-kim/id/standard/ST1337/ksb/K19")
+    'kimid:standard/ST1337/ksb/K19'
+    >>> curie("http://data.europa.eu/esco/skill/d3e9b00a-0891-4fa8-836d-8240ec3d2758")
+    'ESCO:skill/d3e9b00a-0891-4fa8-836d-8240ec3d2758'
+    >>> expand(curie("http://www.w3.org/2004/02/skos/core#relatedMatch"), CURIE_MAP)
+    'http://www.w3.org/2004/02/skos/core#relatedMatch'
+    """
     for prefix, ns in sorted(CURIE_MAP.items(), key=lambda kv: -len(kv[1])):
         if iri.startswith(ns):
             return f"{prefix}:{iri[len(ns):]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from align.mapping_sets import MappingSet, Row, write_tsv, write_turtle
 from align.methods import LEXICAL, METHODS, SEMANTIC, Bm25Ranker, EmbeddingRanker, Method, package_version
@@ -116,7 +117,7 @@ def align(methods: list[str], out_dir: Path = ALIGNMENTS_DIR, cache: Path = Path
 
         if method is SEMANTIC:
             embedder = EmbeddingRanker(cache)
-            make = lambda targets, embedder=embedder: embedder.ranker(targets, progress=False)  # noqa: E731
+            make: Callable[[list[Item]], Any] = embedder.ranker
             parameters = dict(EmbeddingRanker.parameters, top_k=TOP_K)
             inputs_m = dict(inputs, **{"all-MiniLM-L6-v2 model.safetensors": embedder.model_sha256})
             tool_version = (f"sentence-transformers {package_version('sentence-transformers')}, torch "
