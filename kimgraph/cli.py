@@ -102,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     align.add_argument("--judged", type=Path, default=Path("tests/data/alignment/judged.tsv"),
                        help="the judged set for --evaluate (default: tests/data/alignment/judged.tsv)")
     align.add_argument("--date", help="the mapping date to record (default: today)")
+    align.add_argument("--cache", type=Path, default=Path("var/align-cache"),
+                       help="folder for the unpacked model and the embeddings of each text set (default: var/align-cache)")
     align.set_defaults(run=run_align)
 
     serve = command("serve", run_serve, "Serve the graph over HTTP (builds it first when there is none).")
@@ -302,7 +304,7 @@ def run_align(args, settings: Settings) -> int:
     from tqdm import tqdm
 
     try:
-        sets = align(args.method or ["lexical-bm25", "semantic-minilm"], args.out or ALIGNMENTS_DIR,
+        sets = align(args.method or ["lexical-bm25", "semantic-minilm"], args.out or ALIGNMENTS_DIR, cache=args.cache,
                      progress=lambda total, name: tqdm(total=total, desc=name, unit="step", file=sys.stderr),
                      date=args.date)
     except ModuleNotFoundError as e:

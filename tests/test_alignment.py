@@ -184,3 +184,14 @@ def test_the_build_and_the_service_need_none_of_the_align_extra():
                           cwd=Path(__file__).parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_align_evaluate_prints_the_table_and_the_thresholds(capsys):
+    from kimgraph.cli import main
+
+    assert main(["align", "--evaluate", "--judged", str(JUDGED)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == ["method", "target", "subjects", "P@1", "P@3", "recall", "unjudged"]
+    assert sum(1 for line in lines if line.strip().startswith(METHODS)) == 8 + 8  # the table, then the thresholds
+    assert "semantic-minilm esco-skill: skos:relatedMatch >= " in out
