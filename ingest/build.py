@@ -21,6 +21,9 @@ from kimdata.paths import CURATED_DIR, ONTOLOGY_DIR
 ONTOLOGY = ONTOLOGY_DIR / "kim.ttl"
 ALIGNMENT = ONTOLOGY_DIR / "alignment.ttl"
 CONCEPTS = CURATED_DIR / "concepts.ttl"
+# Mapping sets computed by `kimgraph align` (SSSOM, one file per method run): each in a graph of its own,
+# never mixed with what the sources state.
+ALIGNMENTS_DIR = CURATED_DIR / "alignments"
 
 PAGE_PARSERS: dict[str, Callable[[str, Source, Iris], Graph]] = {
     "standard-page": parse_standard_page,
@@ -73,7 +76,13 @@ def vocabulary_graphs(iris: Iris) -> list[NamedGraph]:
         NamedGraph(iris.graph("alignment"), _rebase(turtle(ALIGNMENT), iris), False),
         NamedGraph(iris.graph("shapes"), load_shapes(iris.base), False),
         NamedGraph(iris.graph("concepts"), parse_concepts(CONCEPTS, iris), False),
-    ]
+    ] + mapping_set_graphs(iris)
+
+
+def mapping_set_graphs(iris: Iris) -> list[NamedGraph]:
+    """The committed alignment mapping sets, each in its named graph ``graph/mapping-set/{name}``."""
+    return [NamedGraph(iris.graph(f"mapping-set/{path.name.removesuffix('.ttl')}"), parse_concepts(path, iris), False)
+            for path in sorted(ALIGNMENTS_DIR.glob("*.ttl"))]
 
 
 def _rebase(graph: Graph, iris: Iris) -> Graph:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from conformance.fast import check_store
 from conformance.reference import load_shapes
-from ingest.build import ALIGNMENT, CONCEPTS, ONTOLOGY, SourceError, source_graphs, vocabulary_graphs
+from ingest.build import ALIGNMENT, ALIGNMENTS_DIR, CONCEPTS, ONTOLOGY, SourceError, source_graphs, vocabulary_graphs
 from ingest.feed import FeedWriter, latest_versions
 from ingest.feed_reader import FeedError, read_feed, scan_versions
 from ingest.manifest import Source
@@ -170,7 +170,8 @@ def stream_feed(store: Store, path: Path, iris: Iris, source: Source | None = No
 
 
 def load_vocabulary(store: Store, iris: Iris) -> list[str]:
-    """The ontology, alignment, shapes and concept graphs, written in one transaction; returns their IRIs."""
+    """The ontology, alignment, shapes, concept and mapping-set graphs, written in one transaction; returns their
+    IRIs."""
     # Staged in memory and inserted at once: each on-disk bulk load costs ~15 ms even for one triple.
     staging = Store.in_memory()
     if iris.base != DEFAULT_BASE:  # instance IRIs need rebasing: the rdflib route does it
@@ -184,6 +185,9 @@ def load_vocabulary(store: Store, iris: Iris) -> list[str]:
                 staging.load(path.read_bytes(), "turtle", str(iris.graph(name)))
         # The concept file's IRIs are relative to the instance base (ingest.curated parses it the same way).
         staging.load(b"@base <%s> .\n" % iris.id.encode() + CONCEPTS.read_bytes(), "turtle", str(iris.graph("concepts")))
+        for path in sorted(ALIGNMENTS_DIR.glob("*.ttl")):  # the alignment mapping sets, parsed the same way
+            staging.load(b"@base <%s> .\n" % iris.id.encode() + path.read_bytes(), "turtle",
+                         str(iris.graph(f"mapping-set/{path.name.removesuffix('.ttl')}")))
     names = staging.named_graphs()
     body = " ".join(f"GRAPH <{name}> {{ {staging.dump('ntriples', name).decode()} }}" for name in names)
     store.update(f"INSERT DATA {{ {body} }}")

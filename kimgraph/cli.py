@@ -105,6 +105,20 @@ def _parser() -> argparse.ArgumentParser:
                          help="the writes the serving process has applied to the store (set by the server)")
     prepare.add_argument("--quiet", action="store_true", help="print nothing on success")
 
+    align = commands.add_parser("align", help=ALIGN_HELP, description=ALIGN_HELP)
+    align.add_argument("--method", action="append", choices=("lexical-bm25", "semantic-minilm"),
+                       help="run only this method (repeatable); default: both")
+    align.add_argument("--out", type=Path, help="folder of the mapping sets (default: curated/alignments)")
+    align.add_argument("--evaluate", action="store_true",
+                       help="compute nothing: print P@1, P@3 and recall of the committed mapping sets "
+                            "against the judged set")
+    align.add_argument("--judged", type=Path, default=Path("tests/data/alignment/judged.tsv"),
+                       help="the judged set for --evaluate (default: tests/data/alignment/judged.tsv)")
+    align.add_argument("--date", help="the mapping date to record (default: today)")
+    align.add_argument("--cache", type=Path, default=Path("var/align-cache"),
+                       help="folder for the unpacked model and the embeddings of each text set (default: var/align-cache)")
+    align.set_defaults(run=run_align)
+
     serve = command("serve", run_serve, "Serve the graph over HTTP (builds it first when there is none).")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -317,6 +331,38 @@ def run_extract(args, settings: Settings) -> int:
     except PageFileError as e:
         raise CommandError(str(e)) from None
     sys.stdout.buffer.write(serialize_dataset(dataset, args.format))
+    return 0
+
+
+ALIGN_HELP = ("Compute the alignment mapping sets (SSSOM TSV and RDF in curated/alignments/): each duty and KSB of "
+              "the KIM family's standards against the GKIM disciplines, the other standards' statements and ESCO "
+              "skills, and each standard against ESCO occupations, by BM25 and by sentence embeddings. Needs the "
+              "align extra: pip install -e '.[align]'. With --evaluate, score the committed sets instead.")
+
+
+def run_align(args, settings: Settings) -> int:
+    if args.evaluate:
+        from align.evaluate import ALIGNMENTS_DIR, evaluate, table, thresholds_table
+
+        if not args.judged.exists():
+            raise CommandError(f"{args.judged}: no such judged set")
+        print(table(evaluate(args.judged, args.out or ALIGNMENTS_DIR)))
+        print(thresholds_table(args.out or ALIGNMENTS_DIR, args.judged))
+        return 0
+    try:
+        from align.run import ALIGNMENTS_DIR, align
+    except ImportError as e:
+        raise CommandError(f"{e}; install the align extra: pip install -e '.[align]'") from None
+    from tqdm import tqdm
+
+    try:
+        sets = align(args.method or ["lexical-bm25", "semantic-minilm"], args.out or ALIGNMENTS_DIR, cache=args.cache,
+                     progress=lambda total, name: tqdm(total=total, desc=name, unit="step", file=sys.stderr),
+                     date=args.date)
+    except ModuleNotFoundError as e:
+        raise CommandError(f"{e}; install the align extra: pip install -e '.[align]'") from None
+    for ms in sets:
+        print(f"{ms.name}: {len(ms.rows)} mappings written to {args.out or ALIGNMENTS_DIR}")
     return 0
 
 

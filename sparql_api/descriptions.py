@@ -108,6 +108,8 @@ def void_description(root: str, stats: Stats, base_iri: str, rights: dict[str, G
         graph.add((dataset, VOID.subset, subset))
         graph.add((subset, RDF.type, VOID.Dataset))
         graph.add((subset, VOID.triples, integer(count)))
+        if "/graph/mapping-set/" in name:  # alignments (curated/alignments) that link to ESCO concepts
+            graph.add((subset, DCTERMS.source, URIRef("https://esco.ec.europa.eu/")))
         described = rights.get(name)
         if described is not None:
             _state_rights(graph, subset, described)

@@ -30,6 +30,9 @@ OPEN_LICENCES: dict[str, str] = {
 }
 VOCABULARY_GRAPHS = ("ontology", "alignment", "shapes", "concepts")
 VOCABULARY_RIGHTS = "KIM Graph's own vocabulary, shapes and reference concept schemes, under the MIT licence."
+ESCO_RIGHTS = ("Computed alignments to the ESCO classification: links to ESCO concepts and the ESCO text they were "
+               "matched on, from ESCO, European Commission, licensed CC BY 4.0 "
+               "(https://esco.ec.europa.eu/en/about-esco/data-science-and-esco/esco-licence).")
 VALIDATION_RIGHTS = ("The conformance report made by KIM Graph over the open-licensed standards; it quotes them, "
                      "under their licence, the Open Government Licence v3.0.")
 VALIDATION_NOT_OPEN = ("The conformance report made by KIM Graph; it is about facts of a source that is not "
@@ -94,6 +97,9 @@ def graph_rights(store, iris: Iris, graphs: Iterable[str]) -> dict[str, GraphRig
     for name in VOCABULARY_GRAPHS:
         graph = str(iris.graph(name))
         found[graph] = GraphRights(graph, f"KIM Graph {name}", str(MIT), VOCABULARY_RIGHTS)
+    for name in names:  # alignments (curated/alignments): links to ESCO and its matched text, CC BY 4.0
+        if name.startswith(str(iris.graph("mapping-set/"))):
+            found[name] = GraphRights(name, f"KIM Graph alignments ({name.rsplit('/', 1)[1]})", str(CC_BY_4), ESCO_RIGHTS)
     validation = str(iris.graph("validation"))
     if validation in names:
         opened = [g for g, r in found.items() if r.open]

@@ -22,7 +22,8 @@ SOURCE_IDS = {source.id for source in load_manifest()}
 def test_one_named_graph_per_source_plus_the_vocabulary_graphs(built_store, iris):
     assert ST1337_SOURCE_IDS < SOURCE_IDS and len(SOURCE_IDS) == 20  # ST1337's five and the KIM family's fifteen
     expected = {str(iris.source_graph(s)) for s in SOURCE_IDS} | {
-        str(iris.graph(name)) for name in ("ontology", "alignment", "shapes", "concepts", "validation")
+        str(iris.graph(name)) for name in ("ontology", "alignment", "shapes", "concepts", "validation",
+                                           "mapping-set/lexical-bm25", "mapping-set/semantic-minilm")
     }
     assert set(built_store.named_graphs()) == expected
 

@@ -147,6 +147,44 @@ def test_gkim_disciplines_and_roles(built_store, iris):
     assert sorted(by_kind["allied role"]) == ["Archivist", "Data scientist", "Historian", "Information risk manager"]
 
 
+SEMAPV = "https://w3id.org/semapv/vocab/"
+SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
+
+
+def test_ksbs_of_discipline(built_store, iris):
+    rows = run(built_store, "ksbs-of-discipline", iris)
+    assert {str(r["disciplineName"]) for r in rows} == {"Records Management"}
+    assert {str(r["relation"]) for r in rows} == {SKOS_NS + "relatedMatch"}
+    assert {"ST0904 K1", "ST0904 K3", "ST0664 K9"} <= set(codes(rows))
+    assert {str(r["method"]) for r in rows} == {SEMAPV + "LexicalMatching",
+                                                SEMAPV + "SemanticSimilarityThresholdMatching"}
+    confidences = [float(r["confidence"]) for r in rows]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_progression_between_standards(built_store, iris):
+    rows = run(built_store, "progression-between-standards", iris)
+    assert all(str(r["fromCode"]).startswith("ST0664 ") and str(r["toCode"]).startswith("ST1337 ") for r in rows)
+    k4 = {str(r["toCode"]) for r in rows if str(r["fromCode"]) == "ST0664 K4"}
+    assert {"ST1337 K19", "ST1337 S15"} <= k4  # copyright, IP, licensing, data protection
+    assert len(run(built_store, "progression-between-standards", iris,
+                   **{"from": iris.id + "standard/ST0904"})) > 0
+
+
+def test_esco_skills_of_ksb(built_store, iris):
+    rows = run(built_store, "esco-skills-of-ksb", iris)
+    gdpr = "http://data.europa.eu/esco/skill/d3e9b00a-0891-4fa8-836d-8240ec3d2758"
+    assert gdpr in {str(r["skill"]) for r in rows}
+    assert all(str(r["matchedText"]) for r in rows)
+    assert sorted(int(r["rank"]) for r in rows if "Lexical" in str(r["method"])) == [1, 2, 3, 4, 5]
+
+
+def test_standards_of_esco_occupation(built_store, iris):
+    rows = run(built_store, "standards-of-esco-occupation", iris)  # the ESCO occupation librarian
+    assert {str(r["standard"]).rsplit("/", 1)[1] for r in rows} == {"ST1337", "ST0664"}
+    assert all(str(r["matchedText"]).startswith("librarian ") for r in rows)
+
+
 def test_provenance_of_statement(built_store, iris, sources):
     rows = run(built_store, "provenance-of-statement", iris, entity=str(iris.ksb("ST1337", "K", 19)))
     assert len(rows) == 1

@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from sparql_api import fact_graphs, linked_data
+from sparql_api.alignments import ESCO_ATTRIBUTION, alignments
 from sparql_api.caching import conditional, precondition, with_validators
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest, NotAcceptable, ResourceNotFound
@@ -134,8 +135,13 @@ async def resource(
             viewer = Viewer(lambda target: _local(target, settings.base_iri, root))
             view = viewer.view(document)
             viewer.mark_curated(view, curated, triples)
+            groups = alignments(store, iri)
+            for group in groups:
+                for row in group.rows:
+                    row.other = viewer.href(row.other) or row.other
+            esco = ESCO_ATTRIBUTION if any(g.key.startswith("esco") for g in groups) else None
             return render_page("resource.html", request=request, base_iri=settings.base_iri, view=view,
-                               formats=links)
+                               formats=links, alignments=groups, esco_attribution=esco)
         return Response(linked_data.json_bytes(document), media_type=media)
 
     # A current copy or a cached answer is served on the event loop; only building one takes a thread.
