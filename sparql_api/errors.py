@@ -54,6 +54,12 @@ class InvalidRdf(BadRequest):
     title, slug = "Invalid RDF payload", "invalid-rdf"
 
 
+class RdfNestingTooDeep(InvalidRdf):
+    """An RDF payload nests deeper than the limit: refused before any parser spends time on it."""
+
+    title, slug = "RDF payload nested too deep", "rdf-nesting-too-deep"
+
+
 class FederationRefused(BadRequest):
     """SERVICE and LOAD would make this server fetch URLs chosen by the caller."""
 

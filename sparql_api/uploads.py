@@ -81,6 +81,7 @@ class Outcome:
 
 def parse_turtle(data: bytes, base: str) -> Graph:
     """A Turtle upload as an rdflib Graph; InvalidRdf names the line and column of a syntax error."""
+    refuse_hazards(data, "turtle")
     graph = Graph()
     try:
         for quad in ox.parse(data, ox.RdfFormat.TURTLE, base_iri=base):

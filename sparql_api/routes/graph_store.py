@@ -78,7 +78,9 @@ async def _serve(request: Request, services: Services, path: str | None) -> Resp
         headers["Location"] = target
     body = await read_body(request, services.settings.max_body_bytes)
     base = target or str(request.url.replace(query=""))
-    triples = payload_triples(request.headers.get("content-type"), body, base, multipart=request.method == "POST")
+    # Parsed in a thread: a large upload takes a while, and the event loop keeps answering readers meanwhile.
+    triples = await run_in_threadpool(payload_triples, request.headers.get("content-type"), body, base,
+                                      request.method == "POST")
     created = await run_in_threadpool(write_graph, store, services.version, target, triples, request.method == "PUT")
     return Response(status_code=201 if created else 204, headers=headers)
 
