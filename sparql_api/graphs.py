@@ -1,6 +1,10 @@
 """Whole graphs and updates on the store: reading a graph, replacing, adding to or dropping one, and SPARQL
 updates. Each write is one transaction, made under the data version's lock and followed by its bump, so
-readers see the data change exactly once."""
+readers see the data change exactly once.
+
+Each write is flushed before the bump: the query workers reopen their read-only snapshot at the new version,
+and a read-only open replays whatever the write-ahead log holds that is not yet in table files (about 1.2 s
+after a 50,000-triple write, against 5-20 ms after a flush), during which the worker answers nothing."""
 
 from __future__ import annotations
 
@@ -63,6 +67,7 @@ def write_graph(store: KnowledgeStore, version: DataVersion, target: str | None,
             steps += [f"INSERT DATA {{ GRAPH <{target}> {{ {data} }} }}"] if triples else []
         if steps:
             store.update(" ;\n".join(steps))
+            store.flush()
             version.bump()
     return created
 
@@ -73,6 +78,7 @@ def delete_graph(store: KnowledgeStore, version: DataVersion, target: str | None
         if not _exists(store, target):
             raise ResourceNotFound(f"the store has no graph {target}")
         store.update("CLEAR DEFAULT" if target is DEFAULT else f"DROP GRAPH <{target}>")
+        store.flush()
         version.bump()
 
 
@@ -85,4 +91,5 @@ def apply_update(store: KnowledgeStore, version: DataVersion, text: str) -> None
             raise InvalidQuery(shift_position(str(e))) from None
         except RuntimeError as e:  # e.g. DROP of a graph that does not exist: nothing was changed
             raise BadRequest(f"the update failed and changed nothing: {e}") from None
+        store.flush()
         version.bump()
