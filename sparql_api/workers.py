@@ -33,6 +33,7 @@ import anyio.to_thread
 
 from sparql_api import formats
 from sparql_api.errors import ERRORS_BY_NAME, BadRequest, InvalidQuery, KimError, QueryTimeout, ServiceBusy
+from sparql_api.lifetime import die_with_parent
 from store.embedded import Store
 from store.errors import QuerySyntaxError, StoreError, StoreTimeout, StoreUnavailable
 from store.terms import is_graph
@@ -46,6 +47,8 @@ kills the process. The memory is reserved, not used, until a query goes that dee
 _STACK_SIZE_LOCK = threading.Lock()
 LONG_QUERY = 0.25  # seconds after which a running query is set aside (see the module docstring)
 QUEUE_WAIT = 10.0
+RESTART_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+"""Seconds between attempts to start a worker that could not start (the last repeats until one starts)."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ def call_with_stack(function, *args):
 
 def _worker_main(path: str, version: int, conn) -> None:
     """A worker process: its loop runs on a thread with a stack deep enough for any query within the limits."""
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us
     call_with_stack(_serve, path, version, conn)
 
@@ -258,14 +262,23 @@ class QueryPool:
         def restart() -> None:
             if dead is not None:
                 dead.kill()
-            if self._closed or not respawn:
+            attempt = 0
+            while not self._closed and respawn:
+                try:
+                    worker = self._spawn()
+                except Exception as e:
+                    delay = RESTART_DELAYS[min(attempt, len(RESTART_DELAYS) - 1)]
+                    attempt += 1
+                    log.warning("could not start a query worker (attempt %d), trying again in %g s: %s",
+                                attempt, delay, e)
+                    time.sleep(delay)
+                    continue
+                if self._closed:
+                    self._all.discard(worker)
+                    worker.kill()
+                    return
+                self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
                 return
-            try:
-                worker = self._spawn()
-            except Exception:
-                log.exception("could not restart a query worker")
-                return
-            self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
 
         threading.Thread(target=restart, name="kimgraph-restart", daemon=True).start()
 

@@ -46,8 +46,8 @@ def live(services: ServicesDep) -> dict:
 
 @router.api_route("/health/ready", methods=["GET", "HEAD"],
                   summary="Readiness: the store answers a query and the query workers are alive",
-                  responses=problems(503, s503="Not ready: the store does not answer, or no query worker is "
-                                                "alive; Retry-After says when to ask again."))
+                  responses=problems(503, s503="Not ready: the store does not answer, or fewer query workers "
+                                                "than configured are alive; Retry-After says when to ask again."))
 async def ready(services: ServicesDep) -> dict:
     """``{"status": "ready", ..., "workers": {"alive": n, "configured": m}}``; 503 problem+json when not ready."""
     try:
@@ -58,8 +58,10 @@ async def ready(services: ServicesDep) -> dict:
     workers = {"alive": 0, "configured": 0}
     if isinstance(services.runner, QueryPool):
         workers = {"alive": services.runner.alive(), "configured": services.runner.size}
-        if workers["alive"] == 0:
-            raise NotReady("no query worker is alive")
+        if workers["alive"] < workers["configured"]:
+            raise NotReady("no query worker is alive" if workers["alive"] == 0 else
+                           f"{workers['alive']} of {workers['configured']} query workers are alive; "
+                           "the others are being started")
     return {"status": "ready", **_version(services), "workers": workers}
 
 
