@@ -111,6 +111,15 @@ class QueryTimeout(KimError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+class UpdateTimeout(KimError):
+    """A SPARQL update ran past its time limit and was stopped; nothing was changed."""
+
+    status, title, slug = 503, "Update timeout", "update-timeout"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 1):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class ServiceBusy(KimError):
     status, title, slug = 503, "Service busy", "service-busy"
 

@@ -9,13 +9,17 @@ after a 50,000-triple write, against 5-20 ms after a flush), during which the wo
 from __future__ import annotations
 
 import sys
+import tempfile
 from email.parser import BytesParser
 from email.policy import HTTP
+from pathlib import Path
 
 from sparql_api import formats
-from sparql_api.errors import BadRequest, InvalidQuery, InvalidRdf, ResourceNotFound
+from sparql_api.errors import BadRequest, InvalidQuery, InvalidRdf, ResourceNotFound, UpdateTimeout
+from sparql_api.lifetime import die_with_parent
 from sparql_api.request_input import media_type
-from sparql_api.workers import DataVersion, call_with_stack, shift_position
+from sparql_api.workers import DataVersion, call_with_stack, shift_position, worker_context
+from store.embedded import Store
 from store.errors import QuerySyntaxError
 from store.protocol import KnowledgeStore
 
@@ -82,9 +86,17 @@ def delete_graph(store: KnowledgeStore, version: DataVersion, target: str | None
         version.bump()
 
 
-def apply_update(store: KnowledgeStore, version: DataVersion, text: str) -> None:
-    """Run one update as one transaction and tell the query workers the data changed."""
+def apply_update(store: KnowledgeStore, version: DataVersion, text: str, timeout: float | None = None) -> None:
+    """Run one update as one transaction and tell the query workers the data changed.
+
+    With a ``timeout``, an on-disk store's update is first run on a checkpoint of the store in a process of
+    its own, which is killed when it passes the limit (UpdateTimeout; the store is never touched): Oxigraph
+    cannot stop an update, so only one that finished there within the limit is applied here.
+    """
     with version.lock:
+        path = getattr(store, "path", None)
+        if timeout is not None and path is not None:
+            check_update(Path(path), store, text, timeout)
         try:
             call_with_stack(store.update, text)
         except QuerySyntaxError as e:
@@ -93,3 +105,30 @@ def apply_update(store: KnowledgeStore, version: DataVersion, text: str) -> None
             raise BadRequest(f"the update failed and changed nothing: {e}") from None
         store.flush()
         version.bump()
+
+
+def check_update(path: Path, store, text: str, timeout: float) -> None:
+    """Run ``text`` on a checkpoint of the store at ``path`` in a child process; UpdateTimeout when it is still
+    running after ``timeout`` seconds (the child is killed and the checkpoint deleted). Errors are left to the
+    real run, which reports them as it would have."""
+    directory = path.resolve().parent
+    if directory.name.endswith(".versions"):  # beside the build versions, where a build would prune it
+        directory = directory.parent
+    with tempfile.TemporaryDirectory(prefix=".kimgraph-update-", dir=directory) as scratch:
+        copy = Path(scratch) / "store"
+        store.checkpoint(copy)
+        process = worker_context().Process(target=_run_update, args=(str(copy), text), name="kimgraph-update",
+                                           daemon=True)
+        process.start()
+        process.join(timeout)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+            raise UpdateTimeout(f"the update ran longer than the {timeout:g} s limit and was stopped; nothing was "
+                                "changed: narrow its WHERE clause", retry_after=max(1, round(timeout)))
+
+
+def _run_update(path: str, text: str) -> None:
+    """A child process: the update on a checkpoint (which is thrown away after)."""
+    die_with_parent()
+    call_with_stack(Store.open(Path(path)).update, text)

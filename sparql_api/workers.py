@@ -227,7 +227,7 @@ class QueryPool:
                  on_timeout: Callable[[], None] | None = None):
         self.path, self.size, self.timeout, self.version = Path(path), max(size, 1), timeout, version
         self.on_timeout = on_timeout  # called once for each query stopped by the time limit
-        self._ctx = _worker_context()
+        self._ctx = worker_context()
         self.long_after = min(LONG_QUERY, timeout / 2)
         self.queue_wait = max(QUEUE_WAIT, timeout)
         self.max_aside = 2 * self.size  # bounds the processes (and CPU) that overrunning queries can take
@@ -403,7 +403,7 @@ async def _readable(conn, seconds: float) -> bool:
         os.set_blocking(fd, True)  # uvloop makes a watched descriptor non-blocking; recv reads whole messages
 
 
-def _worker_context():
+def worker_context():
     """Forked from a single-threaded forkserver that has imported this module; never from the server,
     which runs threads. Spawn (a fresh interpreter each time) where there is no forkserver."""
     if "forkserver" not in multiprocessing.get_all_start_methods():

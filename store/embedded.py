@@ -196,6 +196,11 @@ class Store:
         if not self.read_only:
             self._store.flush()
 
+    def checkpoint(self, target: Path) -> None:
+        """A consistent copy of the store in the new directory ``target``, which opens as a store of its own;
+        on the same file system its table files are hard links, so it costs little whatever the size."""
+        self._store.backup(str(target))
+
 
 def _open_error(path: Path, directory: Path, error: Exception) -> StoreError:
     """What RocksDB's refusal to open a store means, as one line saying what to do."""

@@ -210,5 +210,8 @@ async def _update(request: Request, services: Services, text: str, params: list[
             raise BadRequest("using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH "
                              "in the update (SPARQL 1.1 Protocol §2.2.3)")
         text = add_using(text, found, using, using_named)
-    await run_in_threadpool(apply_update, services.store, services.version, f"BASE <{base_url(request)}sparql>\n{text}")
+    # Only an update that matches patterns can run on without bound; one with data alone is bounded by its length.
+    timeout = settings.update_timeout if "WHERE" in keywords(found) else None
+    await run_in_threadpool(apply_update, services.store, services.version, f"BASE <{base_url(request)}sparql>\n{text}",
+                            timeout)
     return Response(status_code=204)
