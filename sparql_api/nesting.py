@@ -14,7 +14,8 @@ from xml.parsers import expat
 
 MAX_PAYLOAD_NESTING = 100
 """Deepest nesting accepted in an RDF payload: JSON arrays and objects in JSON-LD, ``[ ( { <<`` brackets in
-Turtle, TriG, N-Triples and N-Quads, elements in RDF/XML. Real documents nest a few levels."""
+Turtle, TriG, N-Triples and N-Quads, elements in RDF/XML; also arrays and objects in the JSON feed documents
+that /validate reads. Real documents nest a few levels."""
 
 
 class PayloadNestingTooDeep(ValueError):
@@ -40,15 +41,21 @@ _TURTLE_TOKENS = re.compile(rb"""
 
 
 _OPENERS = (b"[", b"(", b"{", b"<<")
+# Formats whose nesting the bracket scan measures; valid JSON is within Turtle's lexical shape for it
+# (strings in double quotes with backslash escapes, no comments or IRIs outside strings).
+_BRACKETED = {"turtle": "Turtle", "trig": "TriG", "ntriples": "N-Triples", "nquads": "N-Quads", "json": "JSON"}
 
 
 def turtle_depth(data: bytes, limit: int = MAX_PAYLOAD_NESTING) -> int:
-    """How deep the brackets of a Turtle, TriG, N-Triples or N-Quads document nest, counted up to ``limit + 1``.
+    """How deep the brackets of a Turtle, TriG, N-Triples, N-Quads or JSON document nest, counted up to
+    ``limit + 1``.
 
     >>> turtle_depth(b'<urn:a> <urn:b> [ <urn:c> ( 1 2 [ <urn:d> "[[[" ] ) ] . # [[[')
     3
     >>> turtle_depth(b'<urn:a> <urn:b> << <urn:c> <urn:d> <urn:e> >> .')
     1
+    >>> turtle_depth(b'{"a": [1, {"b": "]]] [[[["}]}')
+    3
     """
     depth = deepest = 0
     for match in _TURTLE_TOKENS.finditer(data):
@@ -110,9 +117,9 @@ def refuse_deep_payload(data: bytes, fmt: str, limit: int = MAX_PAYLOAD_NESTING)
     ...
     sparql_api.nesting.PayloadNestingTooDeep: the Turtle payload nests [ ( { or << brackets more than 100 levels deep, the most accepted
     """
-    if fmt in ("turtle", "trig", "ntriples", "nquads"):
+    if fmt in _BRACKETED:
         if sum(data.count(opener) for opener in _OPENERS) > limit and turtle_depth(data, limit) > limit:
-            name = {"turtle": "Turtle", "trig": "TriG", "ntriples": "N-Triples", "nquads": "N-Quads"}[fmt]
+            name = _BRACKETED[fmt]
             raise PayloadNestingTooDeep(f"the {name} payload nests [ ( {{ or << brackets more than {limit} levels "
                                         "deep, the most accepted")
     elif fmt == "rdfxml" and data.count(b"<") > limit and xml_depth(data, limit) > limit:

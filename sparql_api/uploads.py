@@ -229,6 +229,7 @@ def parse_feed_upload(data: bytes, iris: Iris) -> Graph:
 
     from ingest.feed import FeedError, parse_feed
 
+    refuse_hazards(data, "json")  # the streaming reader's cost grows with the square of the depth
     with tempfile.TemporaryDirectory(prefix="kimgraph-upload-") as folder:
         path = Path(folder) / "upload.json"
         path.write_bytes(data)

@@ -1,4 +1,4 @@
-"""RDF payloads nested far too deep (issue #13): refused with a 400 problem before any parser sees them.
+"""Payloads nested far too deep (issue #13): refused with a 400 problem before any parser sees them.
 
 Turtle nested 100,000 ``[`` or ``(`` deep and RDF/XML nested 50,000 elements deep used to be accepted after
 tens of seconds to minutes of parsing, during which readers were starved. Each goes, over real HTTP, to every
@@ -119,6 +119,14 @@ def test_deep_payload_is_refused_with_a_problem_and_stores_nothing(http, deep_se
         assert "100 levels" in problem["detail"]
     assert snapshot(http, deep_server) == before
     assert http.get(deep_server + "/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+
+
+def test_deep_feed_json_to_validate_is_refused(http, deep_server):
+    # the feed reader's cost grows with the square of the depth: 100,000 levels ran for minutes
+    body = b'{"referenceNumber": "ST0999", "duties": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = http.post(deep_server + "/validate", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text[:300]
+    assert response.json()["type"] == NESTING_PROBLEM
 
 
 @pytest.mark.parametrize("payload", [
