@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import re
 import signal
@@ -241,6 +242,8 @@ class QueryPool:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        if self._ctx.get_start_method() == "forkserver":  # from this thread, which lives as long as the server
+            multiprocessing.forkserver.ensure_running()
         workers = await asyncio.gather(*(anyio.to_thread.run_sync(self._spawn) for _ in range(self.size)))
         for worker in workers:
             self._idle.put_nowait(worker)
@@ -409,7 +412,7 @@ def worker_context():
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
+    ctx.set_forkserver_preload([__name__, "sparql_api.forkserver_guard"])
     return ctx
 
 

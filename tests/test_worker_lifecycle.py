@@ -138,6 +138,8 @@ def test_no_worker_outlives_a_server_killed_with_sigkill(built_store_path, tmp_p
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
+        # the search index built (by a child process of its own), so that child has come and gone
+        assert httpx.get(url + "/search", params={"q": "duty"}, timeout=60).status_code == 200
         # a query still running in one worker when the server dies
         runaway = subprocess.Popen([sys.executable, "-c", "import httpx, sys; httpx.get(sys.argv[1], timeout=30, "
                                     "params={'query': 'SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }'})",
