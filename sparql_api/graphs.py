@@ -69,8 +69,8 @@ def write_graph(store: KnowledgeStore, version: DataVersion, target: str | None,
             steps = [f"DROP SILENT GRAPH <{target}>"] if replace else []
             steps += [f"CREATE SILENT GRAPH <{target}>"]
             steps += [f"INSERT DATA {{ GRAPH <{target}> {{ {data} }} }}"] if triples else []
-        if steps:
-            store.update(" ;\n".join(steps))
+        if steps:  # a named graph's write is known to write that graph alone
+            store.update(" ;\n".join(steps), written=None if target is DEFAULT else frozenset({target}))
             store.flush()
             version.bump()
     return created

@@ -15,7 +15,7 @@ from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from store.errors import DatasetTooLarge, QuerySyntaxError, StoreError, StoreLocked, StoreNotWritable, StoreUnusable
-from store.merge import client_syntax_error, maintained, redirect
+from store.merge import client_syntax_error, maintained, rewritten
 from store.sparql_text import dataset_clauses, sparql_term
 from store.terms import RDF_FORMATS, solution_rows, to_oxigraph, to_rdflib
 
@@ -160,14 +160,15 @@ class Store:
         if self.read_only:
             raise StoreError("the store is open read-only")
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, written: frozenset[str] | None = None) -> None:
         """Run a SPARQL Update and the upkeep of the merged default graph, as one transaction.
 
-        What the update writes to the default graph goes to the named graph ``OWN_DEFAULT``.
+        What the update writes to the default graph goes to the named graph ``OWN_DEFAULT``. ``written``: the
+        named graphs the update writes, when the caller knows them and it writes nothing to the default graph.
         """
         self._writable()
         try:
-            self._store.update(maintained(redirect(sparql)))
+            self._store.update(maintained(rewritten(sparql, written)))
         except SyntaxError as e:
             raise QuerySyntaxError(client_syntax_error(sparql, str(e))) from e
 
