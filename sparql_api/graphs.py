@@ -107,14 +107,18 @@ def apply_update(store: KnowledgeStore, version: DataVersion, text: str, timeout
         version.bump()
 
 
-def check_update(path: Path, store, text: str, timeout: float) -> None:
+def check_update(path: Path, store: Store, text: str, timeout: float) -> None:
     """Run ``text`` on a checkpoint of the store at ``path`` in a child process; UpdateTimeout when it is still
     running after ``timeout`` seconds (the child is killed and the checkpoint deleted). Errors are left to the
     real run, which reports them as it would have."""
     directory = path.resolve().parent
-    if directory.name.endswith(".versions"):  # beside the build versions, where a build would prune it
+    if directory.name.endswith(".versions"):  # not among the build versions, which a build prunes
         directory = directory.parent
-    with tempfile.TemporaryDirectory(prefix=".kimgraph-update-", dir=directory) as scratch:
+    try:  # beside the store, where the checkpoint's files can be hard links
+        scratch_directory = tempfile.TemporaryDirectory(prefix=".kimgraph-update-", dir=directory)
+    except OSError:  # not writable there: a copy in the system's temporary directory
+        scratch_directory = tempfile.TemporaryDirectory(prefix="kimgraph-update-")
+    with scratch_directory as scratch:
         copy = Path(scratch) / "store"
         store.checkpoint(copy)
         process = worker_context().Process(target=_run_update, args=(str(copy), text), name="kimgraph-update",
