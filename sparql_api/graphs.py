@@ -94,9 +94,8 @@ def apply_update(store: KnowledgeStore, version: DataVersion, text: str, timeout
     cannot stop an update, so only one that finished there within the limit is applied here.
     """
     with version.lock:
-        path = getattr(store, "path", None)
-        if timeout is not None and path is not None:
-            check_update(Path(path), store, text, timeout)
+        if timeout is not None and isinstance(store, Store) and store.path is not None:
+            check_update(store.path, store, text, timeout)
         try:
             call_with_stack(store.update, text)
         except QuerySyntaxError as e:
