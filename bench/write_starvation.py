@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -91,14 +92,17 @@ async def _readers_during(url: str, clients: int, seed: int, work) -> tuple[list
 
 
 def figures(samples: list[Sample], name: str) -> str:
-    """One line per kind of read and one for all: count, p50, p99, max, errors (5xx, connection, timeout)."""
+    """One line per kind of read and one for all: count, p50, p99, max, errors (5xx, connection, timeout) and
+    which they were."""
     lines = []
     for kind in sorted({s.kind for s in samples}) + ["all"]:
         chosen = [s for s in samples if kind == "all" or s.kind == kind]
         seconds = [s.seconds for s in chosen]
-        errors = sum(1 for s in chosen if s.status is None or s.status >= 500)
+        failed = Counter(s.failure or str(s.status) for s in chosen if s.status is None or s.status >= 500)
+        which = " ".join(f"{what}x{count}" for what, count in sorted(failed.items()))
         lines.append(f"{name:8} {kind:13} {len(chosen):7d} {percentile(seconds, 50) * 1000:8.1f} "
-                     f"{percentile(seconds, 99) * 1000:8.1f} {max(seconds, default=0) * 1000:8.1f} {errors:6d}")
+                     f"{percentile(seconds, 99) * 1000:8.1f} {max(seconds, default=0) * 1000:8.1f} "
+                     f"{sum(failed.values()):6d} {which}")
     return "\n".join(lines)
 
 

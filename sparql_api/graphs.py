@@ -8,8 +8,12 @@ after a 50,000-triple write, against 5-20 ms after a flush), during which the wo
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
@@ -24,6 +28,32 @@ from store.errors import QuerySyntaxError
 from store.protocol import KnowledgeStore
 
 DEFAULT = None  # the store's default graph, as a target
+WRITER_NICENESS = 10
+"""How much lower than the server's the writer thread's CPU priority is: a large write takes a core for
+seconds, and the small reads that arrive meanwhile should get the CPU first."""
+_writer: ThreadPoolExecutor | None = None
+_writer_lock = threading.Lock()
+
+
+def _lower_priority() -> None:
+    """Run this thread (Linux: each thread has its own nice value) at a lower CPU priority, for good."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WRITER_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the write still runs
+        pass
+
+
+async def in_writer(function, *args):
+    """``function(*args)`` on the one writer thread, at a lower CPU priority than the threads serving reads.
+
+    Writes are serialised anyway (DataVersion.lock), so one thread loses nothing.
+    """
+    global _writer
+    with _writer_lock:
+        if _writer is None:
+            _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kimgraph-writer",
+                                         initializer=_lower_priority)
+    return await asyncio.wrap_future(_writer.submit(function, *args))
 
 
 def payload_triples(content_type: str | None, body: bytes, base: str, multipart: bool) -> list:
@@ -134,4 +164,5 @@ def check_update(path: Path, store: Store, text: str, timeout: float) -> None:
 def _run_update(path: str, text: str) -> None:
     """A child process: the update on a checkpoint (which is thrown away after)."""
     die_with_parent()
+    os.nice(WRITER_NICENESS)
     call_with_stack(Store.open(Path(path)).update, text)
