@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -104,6 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     prepare.add_argument("--data-version", type=int, default=0,
                          help="the writes the serving process has applied to the store (set by the server)")
     prepare.add_argument("--quiet", action="store_true", help="print nothing on success")
+    prepare.add_argument("--with-parent", action="store_true",
+                         help="stop when the process that started this one ends (set by the server)")
 
     align = commands.add_parser("align", help=ALIGN_HELP, description=ALIGN_HELP)
     align.add_argument("--method", action="append", choices=("lexical-bm25", "semantic-minilm"),
@@ -318,7 +321,8 @@ def run_prepare(args, settings: Settings) -> int:
         if not args.quiet:
             print(f"\rprepared {done:,} of {total:,} answers", end="", file=sys.stderr, flush=True)
 
-    path = prepare(settings.model_copy(update=overrides), args.data_version, progress)
+    parent = os.getppid() if args.with_parent else None
+    path = prepare(settings.model_copy(update=overrides), args.data_version, progress, parent)
     if not args.quiet:
         print(f"\nwrote {path} in {time.perf_counter() - started:.1f} s")
     return 0

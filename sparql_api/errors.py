@@ -54,6 +54,12 @@ class InvalidRdf(BadRequest):
     title, slug = "Invalid RDF payload", "invalid-rdf"
 
 
+class RdfNestingTooDeep(InvalidRdf):
+    """An RDF payload nests deeper than the limit: refused before any parser spends time on it."""
+
+    title, slug = "RDF payload nested too deep", "rdf-nesting-too-deep"
+
+
 class FederationRefused(BadRequest):
     """SERVICE and LOAD would make this server fetch URLs chosen by the caller."""
 
@@ -100,6 +106,15 @@ class ResultTooLarge(KimError):
 
 class QueryTimeout(KimError):
     status, title, slug = 503, "Query timeout", "query-timeout"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 1):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class UpdateTimeout(KimError):
+    """A SPARQL update ran past its time limit and was stopped; nothing was changed."""
+
+    status, title, slug = 503, "Update timeout", "update-timeout"
 
     def __init__(self, detail: str = "", *, retry_after: int = 1):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})

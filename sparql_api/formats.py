@@ -11,7 +11,15 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kimdata.namespaces import PREFIXES
-from sparql_api.errors import BadRequest, InvalidRdf, NotAcceptable, ResultTooLarge, UnsupportedMediaType
+from sparql_api.errors import (
+    BadRequest,
+    InvalidRdf,
+    NotAcceptable,
+    RdfNestingTooDeep,
+    ResultTooLarge,
+    UnsupportedMediaType,
+)
+from sparql_api.nesting import MAX_PAYLOAD_NESTING, PayloadNestingTooDeep, refuse_deep_payload
 from store.terms import RDF_FORMATS, RESULT_FORMATS, serialized
 
 FORMATS_NS = "http://www.w3.org/ns/formats/"
@@ -198,7 +206,7 @@ def payload_format(content_type_header: str | None) -> str:
 
 # A DTD may declare entities; Oxigraph's RDF/XML parser expands internal ones, nested ones without bound.
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-MAX_JSON_DEPTH = 100
+MAX_JSON_DEPTH = MAX_PAYLOAD_NESTING
 """Deepest nesting of JSON arrays and objects accepted in a JSON-LD payload: the JSON-LD processors
 recurse once per level, and a few thousand levels overflow their stack."""
 
@@ -223,20 +231,25 @@ def json_depth(value) -> int:
 def refuse_deep_json(document) -> None:
     """InvalidRdf when a parsed JSON-LD document nests deeper than MAX_JSON_DEPTH."""
     if json_depth(document) > MAX_JSON_DEPTH:
-        raise InvalidRdf(f"the JSON-LD payload nests more than {MAX_JSON_DEPTH} levels of arrays and objects")
+        raise RdfNestingTooDeep(f"the JSON-LD payload nests more than {MAX_JSON_DEPTH} levels of arrays and objects")
 
 
 def refuse_hazards(data: bytes, fmt: str) -> None:
-    """Refuse what would make a parser expand, recurse or fetch without bound: a DTD in RDF/XML, deep JSON-LD."""
+    """Refuse what would make a parser expand, recurse or fetch without bound: a DTD in RDF/XML, nesting past
+    MAX_PAYLOAD_NESTING in any format."""
     if fmt == "rdfxml" and _DTD.search(data):
         raise InvalidRdf("RDF/XML with a document type declaration (DOCTYPE or ENTITY) is not accepted: "
                          "its entities could expand without bound")
+    try:
+        refuse_deep_payload(data, fmt)
+    except PayloadNestingTooDeep as e:
+        raise RdfNestingTooDeep(str(e)) from None
     if fmt == "jsonld":
         try:
             document = json.loads(data)
         except RecursionError:
-            raise InvalidRdf(f"the JSON-LD payload nests more than {MAX_JSON_DEPTH} levels "
-                             "of arrays and objects") from None
+            raise RdfNestingTooDeep(f"the JSON-LD payload nests more than {MAX_JSON_DEPTH} levels "
+                                    "of arrays and objects") from None
         except ValueError:  # not JSON, or not UTF-8: the RDF parser names the fault
             return
         refuse_deep_json(document)

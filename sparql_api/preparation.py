@@ -30,10 +30,12 @@ def resource_iris(store, base_iri: str) -> Iterator[str]:
         yield str(row["s"])
 
 
-def prepare(settings, data_version: int = 0, progress: Callable[[int, int], None] | None = None) -> Path:
+def prepare(settings, data_version: int = 0, progress: Callable[[int, int], None] | None = None,
+            parent: int | None = None) -> Path:
     """Render every resource of the store ``settings.store`` names in ``PREPARED_MEDIA`` with the service's
     own route, and write the answers to its answers file, replacing it in one step; the file says they are
-    the answers of ``data_version`` (the writes the serving process has applied to the store)."""
+    the answers of ``data_version`` (the writes the serving process has applied to the store). With ``parent``
+    (the serving process), the work stops, leaving nothing, as soon as that process is gone."""
     target = answers_path(Path(settings.store))
     assert target is not None
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
@@ -51,6 +53,8 @@ def prepare(settings, data_version: int = 0, progress: Callable[[int, int], None
             iris = list(resource_iris(services.store, settings.base_iri))
             total, done, started = len(iris) * len(PREPARED_MEDIA), 0, time.monotonic()
             for iri in iris:
+                if parent is not None and os.getppid() != parent:
+                    raise SystemExit("the server that asked for these answers has gone")
                 path = "/" + iri[len(settings.base_iri):]
                 for media in PREPARED_MEDIA:
                     client.get(path, headers={"Accept": media})

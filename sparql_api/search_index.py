@@ -40,6 +40,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from kimdata.namespaces import PREFIXES
+from sparql_api.lifetime import die_with_parent
 from store.embedded import Store
 
 log = logging.getLogger("kimgraph.search")
@@ -260,7 +261,8 @@ class SearchIndex:
         path = getattr(store, "path", None)
         if path is None:
             return cls.from_store(key, store)
-        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        # The child dies with this process (this thread waits for it), so a killed server leaves none behind.
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=die_with_parent) as pool:
             # the build's own directory: the store's path may be a link that a new build moves on
             data, size = pool.submit(serialized_index, str(Path(path).resolve())).result()
         connection = sqlite3.connect(":memory:", check_same_thread=False)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     query_timeout: float = 5.0
     """Seconds a SPARQL query may run before it is stopped."""
 
+    update_timeout: float = 30.0
+    """Seconds a SPARQL update with a WHERE clause may run before it is stopped, changing nothing."""
+
     max_query_length: int = 100_000
     """Longest SPARQL query or update text accepted, in characters."""
 

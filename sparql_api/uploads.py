@@ -83,6 +83,7 @@ class Outcome:
 
 def parse_turtle(data: bytes, base: str) -> Graph:
     """A Turtle upload as an rdflib Graph; InvalidRdf names the line and column of a syntax error."""
+    refuse_hazards(data, "turtle")
     graph = Graph()
     try:
         for quad in ox.parse(data, ox.RdfFormat.TURTLE, base_iri=base):
@@ -226,6 +227,7 @@ def parse_page(data: bytes | str, iris: Iris, reference: str | None, notes: list
 
 def parse_feed_upload(data: bytes, iris: Iris) -> Graph:
     """An IfATE / Skills England feed document, read as ``kimgraph build FILE.json`` reads it."""
+    refuse_hazards(data, "json")  # the streaming reader's cost grows with the square of the depth
     with tempfile.TemporaryDirectory(prefix="kimgraph-upload-") as folder:
         path = Path(folder) / "upload.json"
         path.write_bytes(data)

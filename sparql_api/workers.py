@@ -15,7 +15,7 @@ replacement is ready in tens of milliseconds, not a second. A query waits up to 
 seconds (at least the time limit) for a worker before the client gets a 503 "Service busy".
 
 Workers start in the background, so the server answers (liveness) before they are ready; a worker
-that cannot start is tried again after a back-off (0.1 s, doubling up to 5 s), and readiness stays
+that cannot start is tried again after a back-off (0.1 s, growing to 5 s), and readiness stays
 503 while fewer workers than configured are alive.
 """
 
@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import re
 import signal
@@ -39,6 +40,7 @@ import anyio.to_thread
 from sparql_api import formats
 from sparql_api.compact import compact_ntriples
 from sparql_api.errors import ERRORS_BY_NAME, BadRequest, InvalidQuery, KimError, QueryTimeout, ServiceBusy
+from sparql_api.lifetime import die_with_parent
 from store.embedded import Store
 from store.errors import QuerySyntaxError, StoreError, StoreTimeout, StoreUnavailable
 from store.terms import is_graph
@@ -51,8 +53,9 @@ thousand OPTIONAL or MINUS (well within the query length limit) overflows a defa
 kills the process. The memory is reserved, not used, until a query goes that deep."""
 _STACK_SIZE_LOCK = threading.Lock()
 LONG_QUERY = 0.25  # seconds after which a running query is set aside (see the module docstring)
-RETRY_FIRST, RETRY_LAST = 0.1, 5.0  # back-off between attempts to start a worker: doubling, up to the last
 QUEUE_WAIT = 10.0
+RESTART_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+"""Seconds between attempts to start a worker that could not start (the last repeats until one starts)."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ def call_with_stack(function, *args):
 
 def _worker_main(path: str, version: int, conn) -> None:
     """A worker process: its loop runs on a thread with a stack deep enough for any query within the limits."""
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us
     call_with_stack(_serve, path, version, conn)
 
@@ -244,7 +248,7 @@ class QueryPool:
                  on_timeout: Callable[[], None] | None = None):
         self.path, self.size, self.timeout, self.version = Path(path), max(size, 1), timeout, version
         self.on_timeout = on_timeout  # called once for each query stopped by the time limit
-        self._ctx = _worker_context()
+        self._ctx = worker_context()
         self.long_after = min(LONG_QUERY, timeout / 2)
         self.queue_wait = max(QUEUE_WAIT, timeout)
         self.max_aside = 2 * self.size  # bounds the processes (and CPU) that overrunning queries can take
@@ -260,6 +264,8 @@ class QueryPool:
         """Start the workers in the background: the server answers at once (liveness), queries wait for the
         first worker ready, and readiness waits for all of them."""
         self._loop = asyncio.get_running_loop()
+        if self._ctx.get_start_method() == "forkserver":  # from this thread, which lives as long as the server
+            multiprocessing.forkserver.ensure_running()
         for _ in range(self.size):
             self._replace(None)
 
@@ -284,15 +290,21 @@ class QueryPool:
         def restart() -> None:
             if dead is not None:
                 dead.kill()
-            delay = RETRY_FIRST
+            attempt = 0
             while not self._closed and respawn:
                 try:
                     worker = self._spawn()
-                except Exception:
-                    log.exception("could not start a query worker; trying again in %g s", delay)
+                except Exception as e:
+                    delay = RESTART_DELAYS[min(attempt, len(RESTART_DELAYS) - 1)]
+                    attempt += 1
+                    log.warning("could not start a query worker (attempt %d), trying again in %g s: %s",
+                                attempt, delay, e)
                     time.sleep(delay)
-                    delay = min(delay * 2, RETRY_LAST)
                     continue
+                if self._closed:
+                    self._all.discard(worker)
+                    worker.kill()
+                    return
                 self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
                 return
 
@@ -420,13 +432,13 @@ async def _readable(conn, seconds: float) -> bool:
         os.set_blocking(fd, True)  # uvloop makes a watched descriptor non-blocking; recv reads whole messages
 
 
-def _worker_context():
+def worker_context():
     """Forked from a single-threaded forkserver that has imported this module; never from the server,
     which runs threads. Spawn (a fresh interpreter each time) where there is no forkserver."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
+    ctx.set_forkserver_preload([__name__, "sparql_api.forkserver_guard"])
     return ctx
 
 

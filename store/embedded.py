@@ -15,7 +15,7 @@ from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from store.errors import DatasetTooLarge, QuerySyntaxError, StoreError, StoreLocked, StoreNotWritable, StoreUnusable
-from store.merge import client_syntax_error, maintained, redirect
+from store.merge import client_syntax_error, maintained, rewritten
 from store.sparql_errors import explain_syntax_error
 from store.sparql_text import dataset_clauses, sparql_term
 from store.terms import RDF_FORMATS, serialized, solution_rows, to_oxigraph, to_rdflib
@@ -163,14 +163,15 @@ class Store:
         if self.read_only:
             raise StoreError("the store is open read-only")
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, written: frozenset[str] | None = None) -> None:
         """Run a SPARQL Update and the upkeep of the merged default graph, as one transaction.
 
-        What the update writes to the default graph goes to the named graph ``OWN_DEFAULT``.
+        What the update writes to the default graph goes to the named graph ``OWN_DEFAULT``. ``written``: the
+        named graphs the update writes, when the caller knows them and it writes nothing to the default graph.
         """
         self._writable()
         try:
-            self._store.update(maintained(redirect(sparql)))
+            self._store.update(maintained(rewritten(sparql, written)))
         except SyntaxError as e:
             raise QuerySyntaxError(client_syntax_error(sparql, str(e))) from e
 
@@ -204,6 +205,11 @@ class Store:
         remove files under a reader opening it at the same moment."""
         if not self.read_only:
             self._store.optimize()
+
+    def checkpoint(self, target: Path) -> None:
+        """A consistent copy of the store in the new directory ``target``, which opens as a store of its own;
+        on the same file system its table files are hard links, so it costs little whatever the size."""
+        self._store.backup(str(target))
 
 
 def _open_error(path: Path, directory: Path, error: Exception) -> StoreError:

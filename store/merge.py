@@ -127,6 +127,17 @@ def redirect(text: str, found: list[Token] | None = None) -> Rewritten:
     return Rewritten(text, None if written is None else frozenset(written), body)
 
 
+def rewritten(text: str, written: frozenset[str] | None = None) -> Rewritten:
+    """``redirect(text)``, or, when the caller names the graphs the update writes (and it writes nothing to
+    the default graph), the text as it is, without scanning it: a graph store write of 50,000 triples
+    spends about a second of interpreter time in the scan.
+
+    >>> rewritten("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }", frozenset({"urn:g"})).written
+    frozenset({'urn:g'})
+    """
+    return redirect(text) if written is None else Rewritten(text, written)
+
+
 def maintained(update: Rewritten) -> str:
     """The update with, in the same request (one transaction), the upkeep of the merge: what each graph it
     writes held before is copied aside after its prologue, and compared with what it holds after it.

@@ -50,8 +50,9 @@ class KnowledgeStore(Protocol):
     def triple_count(self) -> int:
         """The number of distinct triples of the default graph."""
 
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL Update as one transaction."""
+    def update(self, sparql: str, written: frozenset[str] | None = None) -> None:
+        """Run a SPARQL Update as one transaction; ``written``: the named graphs it writes, when the caller
+        knows them and it writes nothing to the default graph."""
 
     def load(self, data: bytes, fmt: str, graph_iri: str) -> None:
         """Load serialised triples into one named graph."""

@@ -47,7 +47,7 @@ from rdflib.term import Node
 
 from store.embedded import Store
 from store.errors import QuerySyntaxError, RemoteStoreError, StoreError, StoreTimeout, StoreUnavailable
-from store.merge import client_syntax_error, maintained, redirect, upkeep
+from store.merge import client_syntax_error, maintained, rewritten, upkeep
 from store.protocol import StoreSettings
 from store.sparql_errors import explain_syntax_error
 from store.sparql_text import bind_values, query_form, sparql_term
@@ -373,12 +373,12 @@ class RemoteStore:
         if self.read_only:
             raise StoreError("the store is open read-only")
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, written: frozenset[str] | None = None) -> None:
         """Run a SPARQL Update and the upkeep of the merged default graph (one request: Oxigraph and Fuseki
-        apply it as one transaction)."""
+        apply it as one transaction); ``written`` as for the embedded store."""
         self._writable()
         try:
-            self._post_update(maintained(redirect(sparql)))
+            self._post_update(maintained(rewritten(sparql, written)))
         except QuerySyntaxError as e:
             raise QuerySyntaxError(client_syntax_error(sparql, str(e))) from None
 

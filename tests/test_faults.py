@@ -42,7 +42,7 @@ OLD_TRIPLES, NEW_TRIPLES = 60_000, 50_000
 # which takes a few seconds of CPU for these sizes (the test fails if the answer comes first).
 CPU_BEFORE_KILL = 0.5
 # Queries run in the server process: no worker processes, which cost seconds of start-up each.
-WRITE_ENV = {"KIM_WRITE_TOKEN": TOKEN, "KIM_WORKERS": "0", "KIM_QUERY_TIMEOUT": "30",
+WRITE_ENV = {"KIM_WRITE_TOKEN": TOKEN, "KIM_WORKERS": "0", "KIM_QUERY_TIMEOUT": "30", "KIM_UPDATE_TIMEOUT": "300",
              "KIM_MAX_BODY_BYTES": str(20_000_000)}
 HOLDER = """
 import sys

@@ -18,7 +18,7 @@ from sparql_api import formats
 from sparql_api.authorization import require_writer
 from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest
-from sparql_api.graphs import DEFAULT, delete_graph, payload_triples, read_graph, write_graph
+from sparql_api.graphs import DEFAULT, delete_graph, in_writer, payload_triples, read_graph, write_graph
 from sparql_api.openapi import content, problems
 from sparql_api.request_input import absolute_iri, base_url, public_url, query_items, read_body, single
 from sparql_api.services import Services, ServicesDep
@@ -68,7 +68,7 @@ async def _serve(request: Request, services: Services, path: str | None) -> Resp
     if request.method == "DELETE":
         if target == STORE:
             raise BadRequest("name the graph to delete with ?graph=IRI or ?default")
-        await run_in_threadpool(delete_graph, store, services.version, target)
+        await in_writer(delete_graph, store, services.version, target)
         return Response(status_code=204)
     if target == STORE and request.method == "PUT":
         raise BadRequest("name the graph to replace with ?graph=IRI or ?default")
@@ -78,8 +78,10 @@ async def _serve(request: Request, services: Services, path: str | None) -> Resp
         headers["Location"] = target
     body = await read_body(request, services.settings.max_body_bytes)
     base = target or public_url(request, "")
-    triples = payload_triples(request.headers.get("content-type"), body, base, multipart=request.method == "POST")
-    created = await run_in_threadpool(write_graph, store, services.version, target, triples, request.method == "PUT")
+    # Parsed in a thread: a large upload takes a while, and the event loop keeps answering readers meanwhile.
+    triples = await run_in_threadpool(payload_triples, request.headers.get("content-type"), body, base,
+                                      request.method == "POST")
+    created = await in_writer(write_graph, store, services.version, target, triples, request.method == "PUT")
     return Response(status_code=201 if created else 204, headers=headers)
 
 

@@ -61,7 +61,9 @@ async def ready(services: ServicesDep) -> dict:
     if isinstance(services.runner, QueryPool):
         workers = {"alive": services.runner.alive(), "configured": services.runner.size}
         if workers["alive"] < workers["configured"]:
-            raise NotReady(f"{workers['alive']} of {workers['configured']} query workers are alive")
+            raise NotReady("no query worker is alive" if workers["alive"] == 0 else
+                           f"{workers['alive']} of {workers['configured']} query workers are alive; "
+                           "the others are being started")
     answers = services.body_cache.prepared.state() if services.body_cache.prepared is not None else {"state": "off"}
     return {"status": "ready", **_version(services), "workers": workers, "answers": answers}
 

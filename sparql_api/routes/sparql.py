@@ -18,7 +18,7 @@ from sparql_api.conneg import negotiate
 from sparql_api.descriptions import description_response, service_description
 from sparql_api.editor import editor_response
 from sparql_api.errors import BadRequest, KimError, NotAcceptable, PayloadTooLarge, UnsupportedMediaType, UriTooLong
-from sparql_api.graphs import apply_update
+from sparql_api.graphs import apply_update, in_writer
 from sparql_api.openapi import content, problems
 from sparql_api.request_input import (
     absolute_iri,
@@ -237,5 +237,8 @@ async def _update(request: Request, services: Services, text: str, params: list[
             raise BadRequest("using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH "
                              "in the update (SPARQL 1.1 Protocol §2.2.3)")
         text = add_using(text, found, using, using_named)
-    await run_in_threadpool(apply_update, services.store, services.version, f"BASE <{base_url(request)}sparql>\n{text}")
+    # Only an update that matches patterns can run on without bound; one with data alone is bounded by its length.
+    timeout = settings.update_timeout if "WHERE" in keywords(found) else None
+    await in_writer(apply_update, services.store, services.version, f"BASE <{base_url(request)}sparql>\n{text}",
+                    timeout)
     return Response(status_code=204)

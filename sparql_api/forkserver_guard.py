@@ -1,0 +1,9 @@
+"""Imported by the forkserver that forks the query workers, and by nothing else: it asks the kernel to kill
+the forkserver the moment the server dies, so the workers' own parent-death signal follows at once. (Left
+to itself the forkserver notices the server's end on a pipe and then shuts its interpreter down, which
+took over 3 s on a loaded machine while the workers ran on.) The server starts the forkserver from its
+main thread (QueryPool.start), since the signal is tied to the thread that started the process."""
+
+from sparql_api.lifetime import die_with_parent
+
+die_with_parent()

@@ -1,0 +1,165 @@
+"""Query workers over their life (issue #13): a worker that cannot start is tried again with back-off,
+readiness is 503 while fewer workers than configured are alive, and no worker outlives a server killed
+with SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sparql_api import workers
+from sparql_api.workers import DataVersion, QueryPool
+from tests.server import ROOT, SERVER_PIDS, TOKEN, copy_store, free_port, kill_query_workers, worker_pids
+
+
+class _Started:
+    """Stands for a worker that did start."""
+
+
+def test_a_worker_that_cannot_start_is_tried_again_until_it_starts(monkeypatch, tmp_path):
+    monkeypatch.setattr(workers, "RESTART_DELAYS", (0.01, 0.02))
+    attempts = []
+
+    def spawn():
+        attempts.append(time.monotonic())
+        if len(attempts) < 4:
+            raise RuntimeError("a query worker could not open the store")
+        return _Started()
+
+    async def restart_one():
+        pool = QueryPool(tmp_path, 1, 1.0, DataVersion())
+        pool._loop = asyncio.get_running_loop()
+        monkeypatch.setattr(pool, "_spawn", spawn)
+        pool._replace(None)
+        return await asyncio.wait_for(pool._idle.get(), 10)
+
+    started = asyncio.run(restart_one())
+    assert isinstance(started, _Started)
+    assert len(attempts) == 4
+    gaps = [later - earlier for earlier, later in zip(attempts, attempts[1:], strict=False)]
+    assert gaps[0] >= 0.01 and gaps[1] >= 0.02 and gaps[2] >= 0.02
+
+
+def test_a_closed_pool_stops_trying(monkeypatch, tmp_path):
+    monkeypatch.setattr(workers, "RESTART_DELAYS", (0.01,))
+    attempts = []
+
+    async def restart_then_close():
+        pool = QueryPool(tmp_path, 1, 1.0, DataVersion())
+        pool._loop = asyncio.get_running_loop()
+
+        def spawn():
+            attempts.append(1)
+            if len(attempts) == 3:
+                pool._closed = True
+            raise RuntimeError("cannot start")
+
+        monkeypatch.setattr(pool, "_spawn", spawn)
+        pool._replace(None)
+        await asyncio.sleep(0.5)
+
+    asyncio.run(restart_then_close())
+    assert len(attempts) == 3
+
+
+def test_ready_is_503_while_fewer_workers_than_configured_are_alive(guarded_server):
+    url, _ = guarded_server
+    before = worker_pids(url)
+    os.kill(sorted(before)[0], signal.SIGKILL)  # one of two
+    deadline = time.monotonic() + 10
+    while (response := httpx.get(url + "/health/ready")).status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert response.status_code == 503
+    problem = response.json()
+    assert "1 of 2 query workers" in problem["detail"]
+    kill_query_workers(url)  # and the rest: a query meeting a dead worker has it replaced
+    deadline = time.monotonic() + 60
+    while httpx.get(url + "/health/ready").status_code != 200 and time.monotonic() < deadline:
+        httpx.get(url + "/sparql", params={"query": "ASK {}"})
+        time.sleep(0.2)
+    ready = httpx.get(url + "/health/ready")
+    assert ready.status_code == 200 and ready.json()["workers"] == {"alive": 2, "configured": 2}
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie (a container's init may be slow to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:160]
+    except OSError:
+        return ""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_no_worker_outlives_a_server_killed_with_sigkill(built_store_path, tmp_path):
+    store = copy_store(built_store_path, tmp_path / "store")
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KIM_")}
+    environment.update(KIM_WORKERS="2", KIM_WRITE_TOKEN=TOKEN)
+    url = f"http://127.0.0.1:{port}"
+    with open(tmp_path / "server.log", "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "kimgraph.cli", "serve", "--store", str(store),
+                                   "--host", "127.0.0.1", "--port", str(port)],
+                                  cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    SERVER_PIDS[url] = server.pid
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        # the search index built (by a child process of its own), so that child has come and gone
+        assert httpx.get(url + "/search", params={"q": "duty"}, timeout=60).status_code == 200
+        # a query still running in one worker when the server dies
+        runaway = subprocess.Popen([sys.executable, "-c", "import httpx, sys; httpx.get(sys.argv[1], timeout=30, "
+                                    "params={'query': 'SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }'})",
+                                    url + "/sparql"], stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        workers_before = worker_pids(url)
+        others = _children(server.pid)  # the forkserver and the resource tracker among them
+        assert len(workers_before) >= 2
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(10)
+        killed = time.monotonic()
+        left = workers_before | others
+        while time.monotonic() - killed < 3 and not all(_gone(pid) for pid in left):
+            time.sleep(0.05)
+        survivors = {pid: _command(pid) for pid in left if not _gone(pid)}
+        assert survivors == {}, f"alive {time.monotonic() - killed:.1f} s after the server was killed"
+        runaway.kill()
+        runaway.wait()
+    finally:
+        SERVER_PIDS.pop(url, None)
+        if server.poll() is None:
+            server.kill()
+            server.wait()
