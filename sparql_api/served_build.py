@@ -26,6 +26,7 @@ from sparql_api.named_queries import NamedQuery
 from sparql_api.observability import Metrics
 from sparql_api.services import PINNED, Services, open_services
 from sparql_api.settings import Settings
+from sparql_api.workers import QueryPool
 from store.connect import open_for_service
 from store.embedded import Store
 from store.errors import StoreLocked
@@ -121,6 +122,13 @@ class ServedBuilds:
                 failed[target] = time.monotonic()
                 continue
             if generation is None:
+                continue
+            runner = generation.services.runner
+            if isinstance(runner, QueryPool) and not await runner.started():  # ready before it is served
+                log.warning("the query workers of the new build %s did not start; keeping the old build",
+                            target.name)
+                await generation.close()
+                failed[target] = time.monotonic()
                 continue
             old, current = current, generation
             self.current = generation

@@ -332,6 +332,13 @@ class QueryPool:
             raise KimError("the query failed unexpectedly")
         raise error(outcome[2])
 
+    async def started(self, limit: float = START_TIMEOUT) -> bool:
+        """Wait until every configured worker is alive (at most ``limit`` seconds); whether they are."""
+        deadline = time.monotonic() + limit
+        while self.alive() < self.size and time.monotonic() < deadline and not self._closed:
+            await asyncio.sleep(0.05)
+        return self.alive() >= self.size
+
     def alive(self) -> int:
         """How many worker processes are running (one being restarted after a timeout is not counted)."""
         return sum(worker.process.is_alive() for worker in list(self._all))
