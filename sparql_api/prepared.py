@@ -33,8 +33,9 @@ from starlette.responses import Response
 
 log = logging.getLogger("kimgraph.prepared")
 
-PREPARED_MEDIA = ("application/ld+json", "text/turtle", "text/html")
-"""The formats prepared: JSON-LD (linked-data clients), Turtle, and the HTML page (people)."""
+PREPARED_MEDIA = ("application/ld+json", "text/turtle")
+"""The formats prepared: JSON-LD and Turtle, what linked-data clients fetch in bulk (an HTML page, with its
+alignments, costs the most to build and is asked for one at a time, by people)."""
 SUFFIX = ".answers.sqlite"
 BATCH = 500  # resources between two progress reports
 QUIET = 2.0  # seconds without a write before the answers of the new data version are prepared

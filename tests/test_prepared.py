@@ -22,7 +22,7 @@ SAMPLE = ("standard/ST1337", "standard/ST1337/duty/2", "standard/ST1337/ksb/K19"
           "standard/ST0904/ksb/K3")
 
 
-def wait_for(url: str, state: str, limit: float = 120) -> dict:
+def wait_for(url: str, state: str, limit: float = 600) -> dict:
     """/health/ready once its ``answers`` are in ``state``."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
