@@ -15,6 +15,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from kimdata.namespaces import Iris
 from sparql_api import api_docs
+from sparql_api.allow import AllowMiddleware
 from sparql_api.editor import mount_static
 from sparql_api.errors import KimError, handle_error
 from sparql_api.named_queries import load_queries
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
     app.openapi = lambda: _openapi_without_head(app)
     for error in (KimError, StarletteHTTPException, RequestValidationError, Exception):
         app.add_exception_handler(error, handle_error)
+    app.add_middleware(AllowMiddleware)  # OPTIONS without a CORS preflight: what each URL answers
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     # Any origin may read; no credentials are ever allowed (writes carry their own bearer token).
     app.add_middleware(
