@@ -21,6 +21,7 @@ from sparql_api.errors import BadRequest, KimError, NotAcceptable, PayloadTooLar
 from sparql_api.graphs import apply_update
 from sparql_api.openapi import content, problems
 from sparql_api.request_input import (
+    IRI_PATTERN,
     absolute_iri,
     base_url,
     check_text,
@@ -42,9 +43,9 @@ SPARQL_UPDATE = "application/sparql-update"
 
 # ------------------------------------------------------------------ routes
 
-_GRAPH_IRIS = {"type": "array", "items": {"type": "string", "format": "iri"}}
+_GRAPH_IRIS = {"type": "array", "items": {"type": "string", "pattern": IRI_PATTERN}}
 _PROTOCOL = {
-    "query": {"type": "string", "description": "A SPARQL 1.1 query."},
+    "query": {"type": "string", "minLength": 1, "description": "A SPARQL 1.1 query."},
     "default-graph-uri": {**_GRAPH_IRIS, "description": "Graphs whose merge is the default graph (§2.1.4)."},
     "named-graph-uri": {**_GRAPH_IRIS, "description": "The named graphs of the dataset (§2.1.4)."},
     "format": {"type": "string", "description": "Overrides Accept: json, xml, csv, tsv, turtle, ... or a media type."},
@@ -68,9 +69,10 @@ GET_DOC: dict[str, Any] = {
 POST_DOC: dict[str, Any] = {
     "response_class": Response,
     "openapi_extra": {"requestBody": {"required": True, "content": {
-        SPARQL_QUERY: {"schema": {"type": "string"}},
-        SPARQL_UPDATE: {"schema": {"type": "string"}},
-        FORM: {"schema": {"type": "object", "properties": {**_PROTOCOL, **_UPDATE}}},
+        SPARQL_QUERY: {"schema": {"type": "string", "minLength": 1}},
+        SPARQL_UPDATE: {"schema": {"type": "string"}},  # an empty update is one that does nothing
+        FORM: {"schema": {"type": "object", "properties": {**_PROTOCOL, **_UPDATE},  # a query or an update
+                          "oneOf": [{"required": ["query"]}, {"required": ["update"]}]}},
     }}},
     "responses": {200: _ANSWERS, 204: {"description": "The update was applied."},
                   **problems(400, 401, 403, 406, 413, 415, 422, 503)},
@@ -86,6 +88,9 @@ async def sparql_get(request: Request, services: ServicesDep) -> Response:
         raise BadRequest("a SPARQL Update must be sent with POST (SPARQL 1.1 Protocol §2.2)")
     queries = values(params, "query")
     if not queries:
+        for name in ("default-graph-uri", "named-graph-uri"):  # refused as with a query, though unused
+            for graph in values(params, name):
+                absolute_iri(graph, name)
         return await _description_or_editor(request, services)
     return await _query(request, services, _one(queries, "query"), params, too_long=UriTooLong)
 
