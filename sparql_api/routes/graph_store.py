@@ -21,7 +21,16 @@ from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest
 from sparql_api.graphs import DEFAULT, delete_graph, payload_triples, read_graph, write_graph
 from sparql_api.openapi import content, problems
-from sparql_api.request_input import IRI_PATTERN, absolute_iri, base_url, query_items, read_body, single, values
+from sparql_api.request_input import (
+    IRI_PATTERN,
+    absolute_iri,
+    base_url,
+    check_params,
+    query_items,
+    read_body,
+    single,
+    values,
+)
 from sparql_api.services import Services, ServicesDep
 
 router = APIRouter(tags=["Graph Store"])
@@ -32,6 +41,7 @@ PATH_HELP = "The rest of the graph's URL: letters, digits and - . _ ~ ! $ & ' ( 
 
 def _target(request: Request, path: str | None) -> str | None:
     """The graph IRI a request names, DEFAULT for ?default, or STORE for the graph store itself."""
+    check_params(request, ("graph", "default"))
     params = query_items(request)
     graph = single(params, "graph")
     flags = values(params, "default")
