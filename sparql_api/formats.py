@@ -235,8 +235,8 @@ def refuse_deep_json(document) -> None:
 
 
 def refuse_hazards(data: bytes, fmt: str) -> None:
-    """Refuse what would make a parser expand, recurse or fetch without bound: a DTD in RDF/XML, nesting past
-    MAX_PAYLOAD_NESTING in any format."""
+    """Refuse what would make a parser expand, recurse or fetch without bound (a DTD in RDF/XML, nesting past
+    MAX_PAYLOAD_NESTING in any format) and JSON-LD that is no object or array."""
     if fmt == "rdfxml" and _DTD.search(data):
         raise InvalidRdf("RDF/XML with a document type declaration (DOCTYPE or ENTITY) is not accepted: "
                          "its entities could expand without bound")
@@ -252,6 +252,8 @@ def refuse_hazards(data: bytes, fmt: str) -> None:
                                     "of arrays and objects") from None
         except ValueError:  # not JSON, or not UTF-8: the RDF parser names the fault
             return
+        if not isinstance(document, (dict, list)):  # a bare number or string would read as no triples at all
+            raise InvalidRdf("a JSON-LD document is a JSON object or array")
         refuse_deep_json(document)
 
 

@@ -14,13 +14,13 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from kimdata.namespaces import DEFAULT_BASE, Iris
 from kimdata.paths import QUERIES_DIR
+from sparql_api.request_input import HTTP_IRI
 from store.sparql_text import sparql_term
 
 # a URIRef, not rdflib.namespace.XSD: doctest collection probes module globals and XSD warns
@@ -30,7 +30,6 @@ HEADER = re.compile(r"^#\+\s*(?P<key>[a-z]+)\s*:\s*(?P<value>.*?)\s*$")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FILE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Characters RFC 3987 excludes from IRIs; one of them in a value means it is not an IRI.
-NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
 INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
 WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
@@ -152,8 +151,7 @@ def convert(param: Param, raw: str) -> Node:
     ValueError: duty: 'standard/ST1337/duty/2' is not an absolute http(s) IRI
     """
     if param.type == "iri":
-        parts = urlsplit(raw)
-        if parts.scheme not in ("http", "https") or not parts.netloc or NOT_IN_IRI.search(raw):
+        if not HTTP_IRI.fullmatch(raw):
             raise ValueError(f"{param.name}: {raw!r} is not an absolute http(s) IRI")
         return URIRef(raw)
     if param.type == "integer":

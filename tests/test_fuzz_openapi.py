@@ -1,9 +1,11 @@
-"""Schemathesis over the whole OpenAPI document of a real read-only server: a bounded, reproducible run.
+"""Schemathesis over the whole OpenAPI document of a real server: bounded runs with every check.
 
-Each operation gets generated requests, valid and invalid ones. Every response must be no 5xx, carry
-a documented status and media type, and have a body matching the documented schema. The server has no
-write token, so no write may succeed: writes must be refused as documented (403 problem+json).
-``bench/fuzz_openapi.py`` runs the same checks for longer.
+Over a read-only server, each operation gets generated requests, valid and invalid ones, checked by
+every check Schemathesis has: no 5xx, a documented status, media type, headers and body, invalid
+requests refused and valid ones accepted. The server has no write token, so no write may succeed:
+writes must be refused as documented (403 problem+json). Over a server with the write token (and a
+copy of the store of its own), Schemathesis's own run with every check and phase must find nothing.
+``bench/fuzz_openapi.py`` runs the same for longer, in either mode.
 """
 
 from __future__ import annotations
@@ -17,33 +19,32 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import CHECKS as REGISTERED_CHECKS
+from schemathesis.checks import load_all_checks
 
 from sparql_api.app import create_app
 from sparql_api.settings import Settings
-from tests.server import READ_ENV, copy_store, running_server
+from tests.fuzzing import no_write_applied, run_schemathesis
+from tests.server import READ_ENV, TOKEN, copy_store, running_server
 
 MAX_EXAMPLES = 15
 # The suite's small request limits, with time enough for any query on a loaded machine: a 503 for a
 # query that overran would say nothing about the service.
 FUZZ_ENV = {**READ_ENV, "KIM_QUERY_TIMEOUT": "20"}
 
-pytestmark = pytest.mark.slow  # a server of its own and about 15 generated requests per operation
+WRITE_RUN_SECONDS = 60  # Schemathesis's run over the writable server: every phase, then it stops
+
+pytestmark = pytest.mark.slow  # servers of their own and about 15 generated requests per operation
 
 
-def no_write_applied(ctx, response, case) -> None:
-    """A read-only server never answers a request as a write it carried out (201 Created, 204 No Content)."""
-    if response.status_code in (201, 204):
-        raise AssertionError(f"{case.method} {case.path} was applied ({response.status_code}) on a read-only server")
+def every_check() -> list:
+    """Every check Schemathesis has, and the read-only server's own."""
+    load_all_checks()
+    return [check for check in REGISTERED_CHECKS.get_all() if check.__name__ != no_write_applied.__name__] \
+        + [no_write_applied]
 
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          no_write_applied]
+CHECKS = every_check()
 
 
 def cases(operation) -> st.SearchStrategy:
@@ -66,6 +67,15 @@ def fuzz_server(built_store_path, tmp_path_factory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("fuzz")
     store = copy_store(built_store_path, base / "store")
     with running_server(store, base / "server.log", **FUZZ_ENV) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def fuzz_write_server(built_store_path, tmp_path_factory) -> Iterator[str]:
+    """A server that accepts writes with the bearer token, over a copy of the built store of its own."""
+    base = tmp_path_factory.mktemp("fuzz-write")
+    store = copy_store(built_store_path, base / "store")
+    with running_server(store, base / "server.log", KIM_WRITE_TOKEN=TOKEN, **FUZZ_ENV) as url:
         yield url
 
 
@@ -111,3 +121,8 @@ def test_operation_answers_as_documented(api_schema, label):
         case.call_and_validate(checks=CHECKS, timeout=30)
 
     answers_as_documented()
+
+
+def test_every_check_passes_with_the_write_token(fuzz_write_server):
+    done = run_schemathesis(fuzz_write_server, WRITE_RUN_SECONDS, token=TOKEN, max_examples=10)
+    assert done.returncode == 0, done.stdout[-20000:]

@@ -92,6 +92,20 @@ def test_graph_and_default_together_is_400(read_server):
     assert httpx.get(read_server + "/store?default&graph=http://example.org/g").status_code == 400
 
 
+@pytest.mark.parametrize("query", ["default=-58800", "", "graph=http://example.org/g&other=1",
+                                   "graph=http://example.org/a%zz"],
+                         ids=["default-with-a-value", "neither", "unknown-parameter", "bad-percent-encoding"])
+def test_a_graph_not_named_exactly_is_400_problem(read_server, query):
+    response = httpx.get(f"{read_server}/store?{query}")
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_direct_graph_url_with_a_character_an_iri_cannot_hold_is_400(writer):
+    response = writer.put("/store/a%7Cb", content=DATA, headers={**TURTLE, **AUTH})
+    assert response.status_code == 400
+
+
 def test_relative_graph_iri_is_400(read_server):
     assert httpx.get(read_server + "/store", params={"graph": "relative/g"}).status_code == 400
 
@@ -164,6 +178,19 @@ def test_bad_rdf_is_400_and_changes_nothing(writer):
     response = writer.put("/store", params=params, content=DATA + "\n ex:broken ex:triple", headers={**TURTLE, **AUTH})
     assert response.status_code == 400
     assert "line" in response.json()["detail"]
+    got = Graph().parse(data=writer.get("/store", params=params).text, format="turtle")
+    assert isomorphic(got, Graph().parse(data=DATA, format="turtle"))
+
+
+@pytest.mark.parametrize("body", [b"5", b'"a string"', b"null"], ids=["number", "string", "null"])
+def test_json_ld_that_is_no_object_or_array_is_400_and_changes_nothing(writer, body):
+    params = {"graph": "http://example.org/keep-json-ld"}
+    writer.put("/store", params=params, content=DATA, headers={**TURTLE, **AUTH})
+    for method in ("PUT", "POST"):
+        response = writer.request(method, "/store", params=params, content=body,
+                                  headers={"Content-Type": "application/ld+json", **AUTH})
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == "application/problem+json"
     got = Graph().parse(data=writer.get("/store", params=params).text, format="turtle")
     assert isomorphic(got, Graph().parse(data=DATA, format="turtle"))
 

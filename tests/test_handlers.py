@@ -176,6 +176,19 @@ def test_unknown_route_is_404_problem(app_client):
     assert response.status_code == 404 and response.json()["status"] == 404
 
 
+@pytest.mark.parametrize("path, allow", [("/sparql", "GET, HEAD, POST, OPTIONS"),
+                                         ("/store", "GET, HEAD, POST, PUT, DELETE, OPTIONS"),
+                                         ("/id/standard/ST1337", "GET, HEAD, OPTIONS")])
+def test_options_names_every_method_of_the_url(app_client, path, allow):
+    response = app_client.options(path)
+    assert response.status_code == 200 and response.headers["allow"] == allow
+
+
+def test_options_on_an_unknown_url_is_404_problem(app_client):
+    response = app_client.options("/no/such/thing")
+    assert response.status_code == 404 and response.json()["status"] == 404
+
+
 def test_method_not_allowed_is_405_problem(app_client):
     response = app_client.put("/sparql", content="ASK {}")
     assert response.status_code == 405 and response.json()["title"] == "Method Not Allowed"

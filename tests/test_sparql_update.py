@@ -104,6 +104,20 @@ def test_using_graph_uri_sets_the_where_dataset(writer):
     assert not ask(writer, "ASK { GRAPH <urn:test:out> { <urn:test:b> a <urn:test:Seen> } }")
 
 
+REFUSED = 'INSERT DATA { GRAPH <urn:test:refused> { <urn:test:s> <urn:test:p> "refused" } }'
+
+
+@pytest.mark.parametrize("form", [{"update": REFUSED, "format": "json"},
+                                  {"update": REFUSED, "named-graph-uri": "http://example.org/g"},
+                                  {"query": "ASK {}", "using-graph-uri": "http://example.org/g"}],
+                         ids=["update-with-format", "update-with-named-graph-uri", "query-with-using-graph-uri"])
+def test_a_parameter_of_the_other_operation_is_400_and_nothing_is_applied(writer, form):
+    response = writer.post("/sparql", data=form, headers=AUTH)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert not ask(writer, REFUSED.replace("INSERT DATA", "ASK"))
+
+
 def test_update_by_get_is_400(writer):
     assert writer.get("/sparql", params={"update": "CLEAR ALL"}, headers=AUTH).status_code == 400
 

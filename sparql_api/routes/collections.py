@@ -39,7 +39,10 @@ COLLECTION_FORMATS: dict[str, str] = {
 }
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KSB_TYPES = {"K": "K", "S": "S", "B": "B", "KNOWLEDGE": "K", "SKILL": "S", "BEHAVIOUR": "B"}
+# the values of ?type=, exactly: a letter or a word, in lower, upper or title case
+KSB_TYPES = {spelling: word[0].upper() for word in ("knowledge", "skill", "behaviour")
+             for spelling in (word[0].upper(), word[0], word, word.upper(), word.title())}
+KsbType = Literal[tuple(KSB_TYPES)]  # type: ignore[valid-type]
 ROLE_KINDS = {"core": KIM.coreRole, "allied": KIM.alliedRole}
 PAGING = ("page", "pageSize", "format")
 
@@ -149,8 +152,8 @@ async def duties(request: Request, services: ServicesDep, reference: str, page: 
 @router.get("/standards/{reference}/ksbs", summary="The knowledge, skills and behaviours of a standard, paged",
             responses=COLLECTION_RESPONSES)
 async def ksbs(request: Request, services: ServicesDep, reference: str,
-               type: Annotated[str | None, Query(description="K, S or B (or knowledge, skill, behaviour): "
-                                                             "only that kind.", examples=["K"])] = None,
+               type: Annotated[KsbType | None, Query(description="K, S or B (or knowledge, skill, behaviour): "
+                                                                 "only that kind.", examples=["K"])] = None,
                page: PageNumber = 1, page_size: PageSize = hydra.DEFAULT_PAGE_SIZE,
                fmt: FormatName = None) -> Response:
     """K, then S, then B, each by number (K2 before K11), with code and statement."""
@@ -160,7 +163,7 @@ async def ksbs(request: Request, services: ServicesDep, reference: str,
     filters: dict[str, str] = {}
     spec = hydra.KSBS
     if type is not None:
-        letter = KSB_TYPES.get(type.strip().upper())
+        letter = KSB_TYPES.get(type)
         if letter is None:
             raise BadRequest(f"type must be K, S or B, not {type!r}")
         bound["ksbClass"], filters["type"], spec = KSB_CLASSES[letter], letter, hydra.KSBS_OF_TYPE

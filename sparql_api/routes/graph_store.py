@@ -9,8 +9,9 @@ graphs as their default graph instead.
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -20,18 +21,34 @@ from sparql_api.conneg import negotiate
 from sparql_api.errors import BadRequest
 from sparql_api.graphs import DEFAULT, delete_graph, in_writer, payload_triples, read_graph, write_graph
 from sparql_api.openapi import content, problems
-from sparql_api.request_input import absolute_iri, base_url, public_url, query_items, read_body, single
+from sparql_api.request_input import (
+    IRI_PATTERN,
+    absolute_iri,
+    base_url,
+    check_params,
+    public_url,
+    query_items,
+    read_body,
+    single,
+    values,
+)
 from sparql_api.services import Services, ServicesDep
 
 router = APIRouter(tags=["Graph Store"])
 STORE = ""  # the target of the bare graph store URL: POST there creates a graph
+PATH_PATTERN = r"^[A-Za-z0-9._~!$&'()*+,;=:@/-]+$"  # a path that is an IRI as it stands, once percent-decoded
+PATH_HELP = "The rest of the graph's URL: letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ /"
 
 
 def _target(request: Request, path: str | None) -> str | None:
     """The graph IRI a request names, DEFAULT for ?default, or STORE for the graph store itself."""
+    check_params(request, ("graph", "default"))
     params = query_items(request)
     graph = single(params, "graph")
-    default = any(key == "default" for key, _ in params)
+    flags = values(params, "default")
+    if any(flags):
+        raise BadRequest("?default is a flag and takes no value")
+    default = bool(flags)
     if path:
         if graph is not None or default:
             raise BadRequest("a graph named by its URL takes no ?graph or ?default parameter")
@@ -50,13 +67,16 @@ async def graph_store(request: Request, services: ServicesDep) -> Response:
     return await _serve(request, services, None)
 
 
-async def graph_store_direct(request: Request, services: ServicesDep, path: str) -> Response:
+async def graph_store_direct(request: Request, services: ServicesDep,
+                             path: Annotated[str, Path(pattern=PATH_PATTERN, description=PATH_HELP)]) -> Response:
     """The graph whose IRI is this URL: read it (GET, HEAD) or, with a bearer token, replace, add to or drop it."""
     return await _serve(request, services, path)
 
 
 async def _serve(request: Request, services: Services, path: str | None) -> Response:
     store = services.store
+    if request.method not in ("GET", "HEAD"):  # a write without the token learns nothing more
+        require_writer(request, services.settings, store)
     target = _target(request, path)
     if request.method in ("GET", "HEAD"):
         if target == STORE:
@@ -64,7 +84,6 @@ async def _serve(request: Request, services: Services, path: str | None) -> Resp
         media = negotiate(request.headers.get("accept"), formats.GRAPH_OFFERS)
         body = await run_in_threadpool(read_graph, store, target, formats.format_of(media, "graph").name)
         return Response(body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
-    require_writer(request, services.settings, store)
     if request.method == "DELETE":
         if target == STORE:
             raise BadRequest("name the graph to delete with ?graph=IRI or ?default")
@@ -86,12 +105,30 @@ async def _serve(request: Request, services: Services, path: str | None) -> Resp
 
 
 _PAYLOAD_TYPES = [formats.BY_NAME[name].media_type for name in formats.PAYLOAD_FORMATS]
-_INDIRECT = [
-    {"name": "graph", "in": "query", "required": False, "schema": {"type": "string", "format": "iri"},
-     "description": "The IRI of the graph."},
-    {"name": "default", "in": "query", "required": False, "allowEmptyValue": True,
-     "schema": {"type": "string", "enum": [""]}, "description": "The store's default graph (a flag, no value)."},
-]
+_GRAPH = {"type": "string", "pattern": IRI_PATTERN, "description": "The IRI of the graph."}
+_DEFAULT = {"type": "string", "enum": [""], "description": "The store's default graph (a flag, no value)."}
+
+
+def _indirect(required: bool) -> list[dict]:
+    """The graph an indirect request names: exactly one of ``?graph=IRI`` and ``?default`` (a POST may name
+    neither: the graph store then creates a graph). One exploded object parameter, so that the document can
+    say "one of them" (https://spec.openapis.org/oas/v3.1.0#style-examples)."""
+    branches = [{"properties": {"graph": _GRAPH}, "required": ["graph"], "additionalProperties": False},
+                {"properties": {"default": _DEFAULT}, "required": ["default"], "additionalProperties": False}]
+    if not required:
+        branches.append({"properties": {}, "additionalProperties": False})
+    return [{"name": "target", "in": "query", "required": required, "style": "form", "explode": True,
+             "schema": {"type": "object", "oneOf": branches},
+             "description": "?graph=IRI names a graph, ?default (no value) the store's default graph."}]
+
+
+def _body(media_types: list[str]) -> dict:
+    """The request body: RDF text, JSON-LD as a JSON object or array."""
+    schemas = {media: {"type": ["object", "array"]} if media == "application/ld+json" else {"type": "string"}
+               for media in media_types}
+    return {"required": True, "content": {media: {"schema": schema} for media, schema in schemas.items()}}
+
+
 _WRITTEN = {201: {"description": "A new graph was created (POST to /store: its URL is in Location)."},
             204: {"description": "The graph was replaced or added to."}}
 _DOCS = {
@@ -111,18 +148,18 @@ _DOCS = {
 def _add_routes() -> None:
     """Each method of the indirect (/store) and the direct (/store/...) graph URLs, documented on its own."""
     for name, doc in _DOCS.items():
-        body = {"requestBody": {"required": True, "content": content(doc["body"], {"type": "string"})}} \
-            if "body" in doc else {}
+        body = {"requestBody": _body(doc["body"])} if "body" in doc else {}
         common = {"methods": doc["methods"], "response_class": Response, "responses": doc["responses"],
                   "status_code": 200 if name == "get" else 204}
         router.add_api_route("/store", graph_store, summary=doc["summary"] + " (indirect: ?graph=IRI or ?default)",
-                             operation_id=f"graph_store_{name}", openapi_extra={"parameters": _INDIRECT, **body},
-                             **common)
+                             operation_id=f"graph_store_{name}",
+                             openapi_extra={"parameters": _indirect(required=name != "post"), **body}, **common)
         # a URL with a line break in its path matches no route: 404 for every method
         unrouted = problems(404, s404="No such graph, or a URL that cannot name one (a line break in it).")
         router.add_api_route("/store/{path:path}", graph_store_direct,
                              summary=doc["summary"] + " (direct: the graph named by this URL)",
-                             operation_id=f"graph_store_direct_{name}", openapi_extra=body,
+                             operation_id=f"graph_store_direct_{name}",
+                             openapi_extra=body,
                              **{**common, "responses": {**unrouted, **doc["responses"]}})
 
 

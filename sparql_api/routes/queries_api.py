@@ -24,7 +24,7 @@ from sparql_api.conneg import choose_format, negotiate
 from sparql_api.errors import BadRequest, ResourceNotFound
 from sparql_api.named_queries import NamedQuery, Param, bind, load_queries
 from sparql_api.openapi import content, problems
-from sparql_api.request_input import base_url, check_params
+from sparql_api.request_input import HTTP_IRI_PATTERN, base_url, check_params
 from sparql_api.services import Services, ServicesDep, SettingsDep
 from store.sparql_text import query_form
 
@@ -96,12 +96,18 @@ def describe(query: NamedQuery, iris: Iris | None = None) -> dict:
     }
 
 
+LARGEST = 10**18 - 1  # named_queries.INTEGER: at most 18 digits
+
+
 def _param_annotation(param: Param, example: str | None) -> Any:
     kind = int if param.type == "integer" else str
     value = int(example) if kind is int and example is not None else example
     shown = None if value is None else {"example": {"summary": "The example from the query's header", "value": value}}
+    bounds: dict[str, Any] = {"ge": -LARGEST, "le": LARGEST} if kind is int else {}
+    if param.type == "iri":
+        bounds["pattern"] = HTTP_IRI_PATTERN  # what named_queries.convert takes
     return Annotated[kind, Query(alias=param.name, description=f"{PARAM_HELP[param.type]} ({param.type}).",
-                                 examples=[value] if value is not None else None, openapi_examples=shown)]
+                                 examples=[value] if value is not None else None, openapi_examples=shown, **bounds)]
 
 
 def _endpoint(query: NamedQuery, offers: tuple[tuple[str, str], ...], iris: Iris | None):

@@ -42,17 +42,19 @@ CONTEXT_MEDIA = "application/ld+json"
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 
 
+FORMAT_VALUES = ["", *linked_data.BY_FORMAT, *linked_data.OFFERS]
+
+
 def _wanted(request: Request, format_param: str | None) -> str | None:
-    """The Accept header, unless ``format=`` overrides it (a short name or a media type)."""
-    if format_param is None or not format_param.strip():
+    """The Accept header, unless ``format=`` overrides it (a short name or one of the media types offered)."""
+    if not format_param:
         return request.headers.get("accept")
-    value = format_param.strip().lower()
-    if "/" in value:
-        return value
-    if value in linked_data.BY_FORMAT:
-        return linked_data.BY_FORMAT[value].media_type
+    if format_param in linked_data.OFFERS:
+        return format_param
+    if format_param in linked_data.BY_FORMAT:
+        return linked_data.BY_FORMAT[format_param].media_type
     names = ", ".join(r.name for r in linked_data.REPRESENTATIONS)
-    raise BadRequest(f"unknown format {format_param!r}; use one of {names} or a media type")
+    raise BadRequest(f"unknown format {format_param!r}; use one of {names} or a media type offered")
 
 
 def _root(request: Request) -> str:
@@ -90,7 +92,8 @@ async def resource(
     path: str,
     services: ServicesDep,
     format: str | None = Query(None, description="Override Accept: jsonld, json, html, ttl, nt, rdf, trig, "
-                                                 "nq or a media type"),
+                                                 "nq or a media type offered (empty: by Accept)",
+                               json_schema_extra={"enum": FORMAT_VALUES}),
 ) -> Response:
     """The resource ``{base_iri}id/{path}``: built from one SPARQL query, in the negotiated format."""
     try:

@@ -5,6 +5,7 @@ https://www.w3.org/TR/sparql11-protocol/
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,6 +22,7 @@ from sparql_api.errors import BadRequest, KimError, NotAcceptable, PayloadTooLar
 from sparql_api.graphs import apply_update, in_writer
 from sparql_api.openapi import content, problems
 from sparql_api.request_input import (
+    IRI_PATTERN,
     absolute_iri,
     base_url,
     check_text,
@@ -42,9 +44,9 @@ SPARQL_UPDATE = "application/sparql-update"
 
 # ------------------------------------------------------------------ routes
 
-_GRAPH_IRIS = {"type": "array", "items": {"type": "string", "format": "iri"}}
+_GRAPH_IRIS = {"type": "array", "items": {"type": "string", "pattern": IRI_PATTERN}}
 _PROTOCOL = {
-    "query": {"type": "string", "description": "A SPARQL 1.1 query."},
+    "query": {"type": "string", "minLength": 1, "description": "A SPARQL 1.1 query."},
     "default-graph-uri": {**_GRAPH_IRIS, "description": "Graphs whose merge is the default graph (§2.1.4)."},
     "named-graph-uri": {**_GRAPH_IRIS, "description": "The named graphs of the dataset (§2.1.4)."},
     "format": {"type": "string", "description": "Overrides Accept: json, xml, csv, tsv, turtle, ... or a media type."},
@@ -65,12 +67,20 @@ GET_DOC: dict[str, Any] = {
                         "content": {**_ANSWERS["content"], "text/html": {}}},
                   **problems(400, 406, 414, 422, 503)},
 }
+
+
+def _with_none_of(required: list[str], others: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema: ``required`` is there and none of ``others`` is."""
+    return {"required": required, "not": {"anyOf": [{"required": [name]} for name in others]}}
+
+
 POST_DOC: dict[str, Any] = {
     "response_class": Response,
     "openapi_extra": {"requestBody": {"required": True, "content": {
-        SPARQL_QUERY: {"schema": {"type": "string"}},
-        SPARQL_UPDATE: {"schema": {"type": "string"}},
-        FORM: {"schema": {"type": "object", "properties": {**_PROTOCOL, **_UPDATE}}},
+        SPARQL_QUERY: {"schema": {"type": "string", "minLength": 1}},
+        SPARQL_UPDATE: {"schema": {"type": "string"}},  # an empty update is one that does nothing
+        FORM: {"schema": {"type": "object", "properties": {**_PROTOCOL, **_UPDATE},  # a query or an update
+                          "oneOf": [_with_none_of(["query"], _UPDATE), _with_none_of(["update"], _PROTOCOL)]}},
     }}},
     "responses": {200: _ANSWERS, 204: {"description": "The update was applied."},
                   **problems(400, 401, 403, 406, 413, 415, 422, 503)},
@@ -86,6 +96,9 @@ async def sparql_get(request: Request, services: ServicesDep) -> Response:
         raise BadRequest("a SPARQL Update must be sent with POST (SPARQL 1.1 Protocol §2.2)")
     queries = values(params, "query")
     if not queries:
+        for name in ("default-graph-uri", "named-graph-uri"):  # refused as with a query, though unused
+            for graph in values(params, name):
+                absolute_iri(graph, name)
         return await _description_or_editor(request, services)
     return await _query(request, services, _one(queries, "query"), params, too_long=UriTooLong)
 
@@ -119,8 +132,10 @@ async def sparql_post(request: Request, services: ServicesDep) -> Response:
     if queries and updates:
         raise BadRequest("send either a query or an update, not both")
     if queries:
+        _refuse(params, _UPDATE, "a query")
         return await _query(request, services, _one(queries, "query"), params, too_long=PayloadTooLarge)
     if updates:
+        _refuse(params, _PROTOCOL, "an update")
         return await _update(request, services, _one(updates, "update"), params)
     raise BadRequest("the request has no query and no update")
 
@@ -134,6 +149,13 @@ async def _description_or_editor(request: Request, services: Services) -> Respon
     writable = writes_enabled(services.settings)
     return await run_in_threadpool(
         lambda: description_response(service_description(base_url(request), services.stats.get(), writable), accept))
+
+
+def _refuse(params: list[tuple[str, str]], names: Iterable[str], what: str) -> None:
+    """400 for a parameter of the other operation: a query has no using-graph-uri, an update no format."""
+    for name in names:
+        if values(params, name):
+            raise BadRequest(f"{name} does not go with {what} (SPARQL 1.1 Protocol §2)")
 
 
 def _one(found: list[str], name: str) -> str:
