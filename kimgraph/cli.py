@@ -105,8 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     prepare.add_argument("--data-version", type=int, default=0,
                          help="the writes the serving process has applied to the store (set by the server)")
     prepare.add_argument("--quiet", action="store_true", help="print nothing on success")
-    prepare.add_argument("--with-parent", action="store_true",
-                         help="stop when the process that started this one ends (set by the server)")
+    prepare.add_argument("--parent", type=int, metavar="PID",
+                         help="stop when the process PID, which started this one, ends (set by the server)")
 
     align = commands.add_parser("align", help=ALIGN_HELP, description=ALIGN_HELP)
     align.add_argument("--method", action="append", choices=("lexical-bm25", "semantic-minilm"),
@@ -312,6 +312,10 @@ EXTRACT_FORMATS = ("turtle", "trig", "nquads", "jsonld")
 
 def run_prepare(args, settings: Settings) -> int:
     """``prepare``: every resource's answers in the prepared formats, written beside the store version."""
+    parent = args.parent
+    if parent is not None:  # from the first moment (it may be gone already): the app starts up slowly
+        from sparql_api.lifetime import exit_with_parent
+        exit_with_parent(parent)
     from sparql_api.preparation import prepare  # the app and its renderers (lazy: start-up time)
 
     overrides = {"store": args.store, "public_url": args.public_url or settings.public_url}
@@ -321,7 +325,6 @@ def run_prepare(args, settings: Settings) -> int:
         if not args.quiet:
             print(f"\rprepared {done:,} of {total:,} answers", end="", file=sys.stderr, flush=True)
 
-    parent = os.getppid() if args.with_parent else None
     path = prepare(settings.model_copy(update=overrides), args.data_version, progress, parent)
     if not args.quiet:
         print(f"\nwrote {path} in {time.perf_counter() - started:.1f} s")

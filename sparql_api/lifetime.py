@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import _thread
 import ctypes
 import logging
 import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 
 log = logging.getLogger("kimgraph.workers")
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -31,3 +34,17 @@ def die_with_parent() -> None:
     server = multiprocessing.parent_process()  # the process that asked for this one (the server)
     if server is not None and not server.is_alive():
         os._exit(1)
+
+
+def exit_with_parent(parent: int, poll: float = 0.1) -> None:
+    """End this process within ``poll`` seconds of ``parent``'s end, however that ends: for a child started
+    from a thread that may end before it (where ``die_with_parent`` would kill it at once). The main thread
+    is interrupted first, so that it can clean up; the process exits a second later if it has not."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        _thread.interrupt_main()
+        time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kimgraph-parent-watch", daemon=True).start()

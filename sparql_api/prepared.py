@@ -168,7 +168,7 @@ class Preparer:
                 return
             command = [sys.executable, "-m", "kimgraph.cli", "prepare", "--store", str(self.path),
                        "--public-url", self.settings.public_root,
-                       "--data-version", str(self.stamp.data_version), "--quiet", "--with-parent"]
+                       "--data-version", str(self.stamp.data_version), "--quiet", "--parent", str(os.getpid())]
             try:
                 self._child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                                preexec_fn=_low_priority)
