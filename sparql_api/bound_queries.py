@@ -19,7 +19,7 @@ async def run_bound(services: Services, sparql: str, substitutions: Mapping[str,
     job = QueryJob(sparql=sparql, base_iri=base_iri, results_format=results_format, graph_format=graph_format,
                    max_rows=services.settings.max_result_rows, version=services.version.value,
                    substitutions=tuple(substitutions.items()))
-    return await services.runner.run(job)
+    return await services.answers.run(job)
 
 
 def solutions(answer: QueryAnswer) -> list[dict[str, str]]:

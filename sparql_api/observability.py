@@ -82,6 +82,9 @@ class Metrics:
                                  registry=self.registry)
         self.query_timeouts = Counter("kimgraph_query_timeouts", "SPARQL queries stopped by the time limit",
                                       registry=self.registry)
+        self.answers_reused = Counter("kimgraph_query_answers_reused", "SPARQL answers given without a run of "
+                                      "their own: kept for the data version, or shared with an identical "
+                                      "query running", registry=self.registry)
         self._children: dict[tuple[str, str, int], tuple] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:

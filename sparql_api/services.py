@@ -26,6 +26,7 @@ from rdflib import Graph
 
 from conformance.reference import Report
 from kimdata.namespaces import Iris
+from sparql_api.answer_cache import AnswerCache
 from sparql_api.authorization import writes_enabled
 from sparql_api.caching import BodyCache, DataStamp, PerVersion
 from sparql_api.fact_graphs import GraphSource, graph_sources
@@ -58,6 +59,8 @@ class Services:
     """Bumped after every write: what answers, caches and query workers are kept fresh by."""
     runner: QueryRunner
     """Runs queries within the time limit: worker processes, a remote store, or (in memory) a thread."""
+    answers: AnswerCache
+    """Runs queries on the runner, reusing the answer of an identical query of the same data version."""
     stamp: DataStamp
     """The build and data version, which ETags and Last-Modified are made from."""
     metrics: Metrics
@@ -88,6 +91,7 @@ async def open_services(settings: Settings, metrics: Metrics, queries: Mapping[s
     iris = Iris(settings.base_iri)
     # Worker processes can be killed when a query overruns; an in-memory store cannot be shared
     # with them, so it is queried in a thread, without a time limit.
+    cache_bytes = 0  # answers are kept only where every write goes through this service
     if isinstance(opened, RemoteStore):  # the remote engine works; requests are given up after the limit
         runner: QueryRunner = RemoteRunner(opened, settings.query_timeout, on_timeout=metrics.query_timeouts.inc)
     elif opened.path is not None and settings.workers > 0:
@@ -95,13 +99,15 @@ async def open_services(settings: Settings, metrics: Metrics, queries: Mapping[s
         runner = QueryPool(opened.path.resolve(), settings.workers, settings.query_timeout, version,
                            on_timeout=metrics.query_timeouts.inc)
         await runner.start()
+        cache_bytes = int(settings.answer_cache_mb * 1_000_000)
     else:
         runner = InlineRunner(opened)
     stamp = DataStamp(opened.path, version)
     preparer = Preparer(settings, stamp, opened.path.resolve() if opened.path is not None else None)
     version.listeners.append(preparer.written)
     services = Services(
-        settings=settings, iris=iris, store=opened, version=version, runner=runner, stamp=stamp, metrics=metrics,
+        settings=settings, iris=iris, store=opened, version=version, runner=runner,
+        answers=AnswerCache(runner, cache_bytes, on_reuse=metrics.answers_reused.inc), stamp=stamp, metrics=metrics,
         store_size=StoreSize(opened, stamp), queries=queries, body_cache=BodyCache(stamp, prepared=preparer),
         stats=PerVersion(version, lambda: compute_stats(opened, settings.base_iri)),
         collection_totals=CollectionTotals(), search=SearchIndexes(opened, version),

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     workers: int = 2
     """Query worker processes (each can be stopped when a query overruns)."""
 
+    answer_cache_mb: float = 32.0
+    """Memory, in MB, for answers of SPARQL queries kept until the next write (``KIM_ANSWER_CACHE_MB``; 0: none):
+    an identical query over the same data is answered without running it again (sparql_api.answer_cache).
+    Only for the embedded store on disk, which nothing else writes."""
+
     prepare: bool = True
     """Prepare the answers of ``/id/...`` ahead in a child process (sparql_api.prepared), so a GET is a read."""
 

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,11 +135,16 @@ def kill_query_workers(url: str) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def unique_ask() -> str:
+    """An ``ASK {}`` whose text no query sent before has: no kept answer, so it reaches a query worker."""
+    return f"ASK {{}} # {uuid.uuid4()}"
+
+
 def wait_until_ready(url: str, limit: float = 60) -> None:
     """Send queries until dead workers are replaced and ``/health/ready`` answers 200."""
     deadline = time.monotonic() + limit
     while httpx.get(url + "/health/ready").status_code != 200 and time.monotonic() < deadline:
-        httpx.get(url + "/sparql", params={"query": "ASK {}"})
+        httpx.get(url + "/sparql", params={"query": unique_ask()})
         time.sleep(0.2)
     assert httpx.get(url + "/health/ready").status_code == 200
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.browser import dump_dom, html_element
 from tests.helpers import ROOT
-from tests.server import AUTH, SECRET, kill_query_workers, wait_until_ready
+from tests.server import AUTH, SECRET, kill_query_workers, unique_ask, wait_until_ready
 
 WRONG = "exposure-wrong-93be11"
 UPDATE = "application/sparql-update"
@@ -193,7 +193,7 @@ def test_server_failure_is_a_bare_500_problem(guarded_server, tmp_path_factory):
     url, log = guarded_server
     kill_query_workers(url)
     deadline = time.monotonic() + 10
-    while (response := httpx.get(url + "/sparql", params={"query": "ASK {}"})).status_code == 200 \
+    while (response := httpx.get(url + "/sparql", params={"query": unique_ask()})).status_code == 200 \
             and time.monotonic() < deadline:  # a worker killed between two checks may still answer once
         time.sleep(0.05)
     assert response.status_code == 500

@@ -17,7 +17,7 @@ import pytest
 
 from sparql_api import workers
 from sparql_api.workers import DataVersion, QueryPool
-from tests.server import ROOT, SERVER_PIDS, TOKEN, copy_store, free_port, kill_query_workers, worker_pids
+from tests.server import ROOT, SERVER_PIDS, TOKEN, copy_store, free_port, kill_query_workers, unique_ask, worker_pids
 
 
 class _Started:
@@ -83,7 +83,7 @@ def test_ready_is_503_while_fewer_workers_than_configured_are_alive(guarded_serv
     kill_query_workers(url)  # and the rest: a query meeting a dead worker has it replaced
     deadline = time.monotonic() + 60
     while httpx.get(url + "/health/ready").status_code != 200 and time.monotonic() < deadline:
-        httpx.get(url + "/sparql", params={"query": "ASK {}"})
+        httpx.get(url + "/sparql", params={"query": unique_ask()})
         time.sleep(0.2)
     ready = httpx.get(url + "/health/ready")
     assert ready.status_code == 200 and ready.json()["workers"] == {"alive": 2, "configured": 2}

@@ -196,7 +196,7 @@ async def _query(request: Request, services: Services, text: str, params: list[t
         version=services.version.value,
         jsonld_context=base_url(request) + "context.jsonld" if wants_compacted(accept_header) else None,
     )
-    answer = await services.runner.run(job)
+    answer = await services.answers.run(job)
     media = results_media if formats.BY_NAME[answer.format].kind == "results" else graph_media
     content_type = formats.content_type(media)
     if answer.format == "jsonld" and job.jsonld_context:
