@@ -14,7 +14,7 @@ from sparql_api.errors import BadRequest, NotAcceptable
 
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _RANGE = re.compile(rf"^\s*({_TOKEN}|\*)/({_TOKEN}|\*)\s*$")
-_QVALUE = re.compile(r"^(0(\.\d{0,3})?|1(\.0{0,3})?)$")
+_QVALUE = re.compile(r"^(0(\.\d{0,3})?|1(\.0{0,3})?)\Z")
 
 
 class MediaRange(NamedTuple):

@@ -20,7 +20,7 @@ from kimdata.namespaces import KIM, OA, PREFIXES, Iris
 from sparql_api.errors import BadRequest, ResourceNotFound
 from store.protocol import KnowledgeStore
 
-REFERENCE = re.compile(r"^ST[0-9]{4}$")
+REFERENCE = re.compile(r"^ST[0-9]{4}\Z")
 KSB_TYPES = ("knowledge", "skill", "behaviour")
 KSB_LETTERS = {"K": "knowledge", "S": "skill", "B": "behaviour"}
 TYPE_OF_CLASS = {str(KIM.Knowledge): "knowledge", str(KIM.Skill): "skill", str(KIM.Behaviour): "behaviour"}

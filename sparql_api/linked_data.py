@@ -95,7 +95,7 @@ def describe(store: KnowledgeStore, iri: str) -> list[ox.Triple]:
 
 # Characters of an IRI path segment that our IRIs use (RFC 3987 iunreserved minus non-ASCII, plus
 # sub-delims and ":@"); anything else cannot name one of our resources.
-_SEGMENT = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@]+$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@]+\Z")
 MAX_PATH = 1024
 
 

@@ -27,10 +27,10 @@ from store.sparql_text import sparql_term
 XSD_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#integer")
 PARAM_TYPES = ("iri", "code", "string", "integer")
 HEADER = re.compile(r"^#\+\s*(?P<key>[a-z]+)\s*:\s*(?P<value>.*?)\s*$")
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-FILE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+FILE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 # Characters RFC 3987 excludes from IRIs; one of them in a value means it is not an IRI.
-INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
+INTEGER = re.compile(r"^[+-]?[0-9]{1,18}\Z")
 WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 

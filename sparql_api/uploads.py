@@ -45,7 +45,7 @@ UPLOADS = {"text/turtle": "turtle", "application/x-turtle": "turtle", "applicati
            "application/x-www-form-urlencoded": "form"}
 UPLOAD_NAMES = {"turtle": "Turtle", "jsonld": "JSON-LD", "page": "standard page", "html": "standard page (HTML)",
                 "feed": "standards feed (JSON)"}
-CODE = re.compile(r"^(ST|OCC)([0-9]{4})$")
+CODE = re.compile(r"^(ST|OCC)([0-9]{4})\Z")
 
 
 class RemoteContextRefused(BadRequest):

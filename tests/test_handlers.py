@@ -74,7 +74,8 @@ def test_negotiation_comes_before_the_lookup(app_client):
     assert response.status_code == 406  # not 404: nothing was looked up
 
 
-@pytest.mark.parametrize("path", ["standard/ST0000", "standard/ST1337/duty/99", "org/no-such-org", "x"])
+@pytest.mark.parametrize("path", ["standard/ST0000", "standard/ST1337/duty/99", "org/no-such-org", "x",
+                                  "standard/ST1337%0A"])
 def test_unknown_iri_is_404_problem(app_client, path):
     response = app_client.get(f"/id/{path}", headers={"Accept": "text/turtle"})
     assert response.status_code == 404
@@ -216,7 +217,9 @@ def test_unknown_organisation_type_is_400(app_client):
 
 
 @pytest.mark.parametrize("path", ["/standards/ST9999/duties", "/standards/ST9999/ksbs",
-                                  "/standards/ST1337/duties?page=2", "/standards/%22%7D%20DROP/ksbs"])
+                                  "/standards/ST1337/duties?page=2", "/standards/%22%7D%20DROP/ksbs",
+                                  # a line break after a name that would do is no name ($ in a pattern would take it)
+                                  "/standards/ST1337%0A/ksbs", "/standards/ST1337%0A/duties"])
 def test_missing_standard_or_page_is_404(app_client, path):
     response = app_client.get(path)
     assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"

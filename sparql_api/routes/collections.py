@@ -37,8 +37,8 @@ COLLECTION_FORMATS: dict[str, str] = {
     "ntriples": "application/n-triples",
     "html": "text/html",
 }
-REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 # the values of ?type=, exactly: a letter or a word, in lower, upper or title case
 KSB_TYPES = {spelling: word[0].upper() for word in ("knowledge", "skill", "behaviour")
              for spelling in (word[0].upper(), word[0], word, word.upper(), word.title())}

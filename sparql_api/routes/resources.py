@@ -101,7 +101,9 @@ async def resource(
     except NotAcceptable as e:
         raise NotAcceptable(e.detail, headers={"Vary": "Accept"}) from None
     settings = services.settings
-    iri = linked_data.iri_for_path(settings.base_iri, path)
+    # The router's path pattern ends with $, which also matches before a final line break: the URL
+    # /id/standard/ST1337%0A reaches here as "standard/ST1337", so the whole path is checked again.
+    iri = linked_data.iri_for_path(settings.base_iri, path) if "\n" not in request.scope["path"] else None
     if iri is None:
         raise ResourceNotFound(f"/id/{path} is not the path of a KIM Graph IRI")
     representation = linked_data.BY_MEDIA[media]
