@@ -20,8 +20,10 @@ size, in this order:
   bare constant endpoint (bench/resource_bench.py), then ``/sparql`` lookups against the minimal in-process
   endpoint (with their ratio to Oxigraph's server) and heavy queries against in-process pyoxigraph
   (bench/sparql_bench.py; each cell the median of ``--sparql-runs`` runs of at least 20 requests; the
-  server's query time limit raised by ``--query-timeout``), then the peak memory (VmHWM) of the server
-  and its query workers;
+  server's query time limit raised by ``--query-timeout``). A duty's KSBs are asked three ways: the same
+  duty each time (kimgraph answers it again from the answer it kept), a random duty each time
+  (``@random``), and with a comment no request had before (``@unique``: every engine runs every query);
+  heavy queries are always ``@unique``. Then the peak memory (VmHWM) of the server and its query workers;
 - startup: cold starts of ``kimgraph serve`` against ``oxigraph serve-read-only`` (bench/startup_bench.py).
 
 Ratios are "higher is better for us": ours / baseline for rates, baseline / ours for seconds and MB.

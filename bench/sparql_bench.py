@@ -17,7 +17,9 @@ prints figures, never a test.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -50,10 +52,14 @@ from store.terms import RESULT_FORMATS  # noqa: E402
 
 # Lookups (one duty's KSBs, one standard's duty coverage, and an ASK that costs the engine nothing, so the
 # HTTP layer is all that is measured) and heavy queries (a text scan over every statement, a NOT EXISTS
-# over every KSB).
-LOOKUPS = ("ksbs-of-duty", "duty-coverage-by-type", "ask")
-HEAVY = ("ksbs-mentioning-term", "unmapped-ksbs")
-DEFAULT_QUERIES = ("ksbs-of-duty", "ksbs-mentioning-term", "duty-coverage-by-type", "unmapped-ksbs")
+# over every KSB). A name may end in a variant: "@random" binds each request to a random resource of the
+# parameter's class; "@unique" adds a comment no request had before. The plain name sends the same text
+# every time, which a server may answer again from what it kept (kimgraph does, until the next write);
+# heavy queries are always sent "@unique", so that every engine runs every one of them.
+LOOKUPS = ("ksbs-of-duty", "ksbs-of-duty@random", "ksbs-of-duty@unique", "duty-coverage-by-type", "ask@unique")
+HEAVY = ("ksbs-mentioning-term@unique", "unmapped-ksbs@unique")
+DEFAULT_QUERIES = ("ksbs-of-duty", "ksbs-of-duty@random", "ksbs-of-duty@unique", "ksbs-mentioning-term@unique",
+                   "duty-coverage-by-type", "unmapped-ksbs@unique")
 ASK = ("ask", "ASK { ?s ?p ?o }")
 JSON_RESULTS = "application/sparql-results+json"
 KIM = "https://w3id.org/uk-kim/def#"
@@ -129,41 +135,79 @@ def store_values(store: Store, query: NamedQuery) -> dict[str, str]:
     return values
 
 
-def bench_queries(names: list[str] | tuple[str, ...], store: Store | None = None) -> list[tuple[str, str]]:
-    """(name, text) pairs: each named query with its values written in ("ask" is the constant ASK)."""
+@dataclass(frozen=True)
+class BenchQuery:
+    """A query as the clients send it: one of ``texts`` at random, with a comment of its own when ``unique``."""
+
+    name: str
+    texts: tuple[str, ...]
+    unique: bool = False
+
+    @property
+    def text(self) -> str:
+        """The first text: the one whose answer the engines are compared on."""
+        return self.texts[0]
+
+    def sender(self, seed: int) -> Callable[[], str]:
+        """The texts one client sends, one a call."""
+        pick, sent = random.Random(seed), itertools.count()
+        if len(self.texts) == 1 and not self.unique:
+            return lambda: self.texts[0]
+        if not self.unique:
+            return lambda: pick.choice(self.texts)
+        return lambda: f"{pick.choice(self.texts)}\n# request {seed}.{next(sent)}"
+
+
+def resources_of(store: Store, cls: str, limit: int = 100_000) -> list[str]:
+    return [str(row["x"]) for row in store.select(f"SELECT ?x WHERE {{ ?x a <{cls}> }} LIMIT {limit}")]
+
+
+def bench_queries(names: list[str] | tuple[str, ...], store: Store | None = None) -> list[BenchQuery]:
+    """Each named query with its values written in ("ask" is the constant ASK), in its variant (see LOOKUPS)."""
     queries = load_queries()
     chosen = []
-    for name in names:
+    for label in names:
+        name, _, variant = label.partition("@")
         if name == ASK[0]:
-            chosen.append(ASK)
+            chosen.append(BenchQuery(label, (ASK[1],), variant == "unique"))
             continue
         query = queries[name]
         values = store_values(store, query) if store is not None else query.examples()
-        chosen.append((name, with_values(query, bind(query, values))))
+        texts = [with_values(query, bind(query, values))]
+        if variant == "random" and store is not None:
+            param = next(p.name for p in query.params if p.name in PARAM_CLASSES)
+            texts += [with_values(query, bind(query, {**values, param: iri}))
+                      for iri in resources_of(store, PARAM_CLASSES[param]) if iri != values[param]]
+        chosen.append(BenchQuery(label, tuple(texts), variant == "unique"))
     return chosen
 
 
-def http_worker(url: str, text: str) -> Callable[[], Callable[[], int]]:
+_SEEDS = itertools.count(1)
+
+
+def http_worker(url: str, query: BenchQuery) -> Callable[[], Callable[[], int]]:
     """A factory of per-thread request functions: each thread keeps one connection open."""
     def make() -> Callable[[], int]:
         client = httpx.Client(timeout=30, headers={"Accept": JSON_RESULTS})
-        data = {"query": text}
+        text = query.sender(next(_SEEDS))
 
         def once() -> int:
-            response = client.post(url, data=data)
+            response = client.post(url, data={"query": text()})
             response.read()
             return response.status_code
         return once
     return make
 
 
-def inprocess_worker(store: Store, text: str) -> Callable[[], Callable[[], int]]:
+def inprocess_worker(store: Store, query: BenchQuery) -> Callable[[], Callable[[], int]]:
     """The same work without HTTP: evaluate and serialise to SPARQL JSON, as the servers do."""
     json_format = RESULT_FORMATS["json"]
 
     def make() -> Callable[[], int]:
+        text = query.sender(next(_SEEDS))
+
         def once() -> int:
-            store.query(text).serialize(format=json_format)
+            store.query(text()).serialize(format=json_format)
             return 200
         return once
     return make
@@ -208,10 +252,10 @@ def measure(make: Callable[[], Callable[[], int]], clients: int, seconds: float,
     return Cell(sum(counts), sum(errors), elapsed, [x for per in latencies for x in per])
 
 
-def check_answers(store: Store, urls: dict[str, str], queries: list[tuple[str, str]]) -> dict[str, dict]:
+def check_answers(store: Store, urls: dict[str, str], queries: list[BenchQuery]) -> dict[str, dict]:
     """Each engine's number of solutions per query; a warning when they differ (like must be compared with like)."""
     found = {}
-    for name, text in queries:
+    for name, text in ((query.name, query.text) for query in queries):
         local = json.loads(store.query(text).serialize(format=RESULT_FORMATS["json"]))
         sizes = {"in-process": _size(local)}
         for engine, url in urls.items():
@@ -228,34 +272,34 @@ def _size(results: dict) -> int | bool:
     return results["boolean"] if "boolean" in results else len(results["results"]["bindings"])
 
 
-def compare(store: Store, kimgraph_url: str, oxigraph_url: str, minimal_url: str, queries: list[tuple[str, str]],
+def compare(store: Store, kimgraph_url: str, oxigraph_url: str, minimal_url: str, queries: list[BenchQuery],
             clients: list[int], seconds: float, report: Callable[[QueryCells], None] | None = None,
             runs: int = 1, min_requests: int = 0) -> list[QueryCells]:
     """Every query at every number of clients on the four engines: in-process, /sparql, oxigraph serve and
     the minimal in-process endpoint; each cell the median of ``runs`` runs of at least ``min_requests``."""
     cells = []
-    for name, text in queries:
+    for query in queries:
         for count in clients:
             def cell_of(make: Callable[[], Callable[[], int]], count: int = count) -> Cell:
                 return median_run(runs, lambda: measure(make, count, seconds, min_requests))
 
-            cell = QueryCells(name, count,
-                              cell_of(inprocess_worker(store, text)),
-                              cell_of(http_worker(kimgraph_url, text)),
-                              cell_of(http_worker(oxigraph_url, text)),
-                              cell_of(http_worker(minimal_url, text)))
+            cell = QueryCells(query.name, count,
+                              cell_of(inprocess_worker(store, query)),
+                              cell_of(http_worker(kimgraph_url, query)),
+                              cell_of(http_worker(oxigraph_url, query)),
+                              cell_of(http_worker(minimal_url, query)))
             cells.append(cell)
             if report is not None:
                 report(cell)
     return cells
 
 
-HEADER = (f"{'query':<22} {'clients':>7} {'in-process':>11} {'minimal':>9} {'kimgraph':>9} {'oxigraph':>9} "
+HEADER = (f"{'query':<28} {'clients':>7} {'in-process':>11} {'minimal':>9} {'kimgraph':>9} {'oxigraph':>9} "
           f"{'kim/min':>8} {'kim/oxi':>8} {'kim/in-proc':>11} {'kim p99 ms':>10} {'oxi p99 ms':>10} {'errors':>6}")
 
 
 def print_cell(cell: QueryCells) -> None:
-    print(f"{cell.query:<22} {cell.clients:>7} {cell.inprocess.rate:>11.0f} {cell.minimal.rate:>9.0f} "
+    print(f"{cell.query:<28} {cell.clients:>7} {cell.inprocess.rate:>11.0f} {cell.minimal.rate:>9.0f} "
           f"{cell.kimgraph.rate:>9.0f} {cell.oxigraph.rate:>9.0f} {cell.kim_vs_minimal:>8.2f} "
           f"{cell.kim_vs_oxigraph:>8.2f} {cell.kim_vs_inprocess:>11.2f} "
           f"{cell.kimgraph.percentile(0.99):>10.1f} {cell.oxigraph.percentile(0.99):>10.1f} "
@@ -268,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=2.0, help="duration of each measurement")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--queries", nargs="+", default=list(DEFAULT_QUERIES),
-                        help="named queries to send (the constant ASK is always added)")
+                        help="named queries to send, each with its variant (see LOOKUPS); the constant ASK "
+                             "is always added")
     parser.add_argument("--workers", type=int, help="KIM_WORKERS for kimgraph serve (default: its setting)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each cell; the median is kept")
     parser.add_argument("--min-requests", type=int, default=20, help="requests at least in each run of a cell")
@@ -285,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(lambda: oxigraph_ready(oxi), oxi.process, "oxigraph serve")
         wait_until(lambda: minimal_ready(minimal), minimal.process, "minimal endpoint")
 
-        names = [name for name in args.queries if name != ASK[0]] + [ASK[0]]
+        names = [name for name in args.queries if not name.startswith(ASK[0])] + [ASK[0] + "@unique"]
         queries = bench_queries(names, store)
         check_answers(store, {"kimgraph": kim.url + "/sparql", "oxigraph": oxi.url + "/query",
                               "minimal": minimal.url + "/sparql"}, queries)
