@@ -116,6 +116,8 @@ table.matrix tr.unmapped-duty td.duty { background: #ffebe9; }
 .sev-Warning { color: #7d4e00; }
 .sev-Info { color: #0b5cad; }
 tr.group th { text-align: left; background: #eef2f6; }
+table.matrix tr.group-heading th { position: sticky; left: 0; text-align: left; background: #eef2f6; font-size: .9rem; }
+nav.grouping a[aria-current] { font-weight: 700; text-decoration: none; color: inherit; }
 .verdict { font-weight: 700; padding: .4rem .6rem; border-radius: .3rem; display: inline-block; }
 .verdict.ok { background: #dafbe1; color: #116329; }
 .verdict.fail { background: #ffebe9; color: #82071e; }

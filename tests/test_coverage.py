@@ -107,6 +107,101 @@ def test_coverage_is_cacheable(client):
     assert again.status_code == 304
 
 
+# ------------------------------------------------------------------ grouped by GKIM discipline
+
+
+def committed_disciplines() -> dict[str, set[str]]:
+    """Each ST1337 duty or KSB -> the disciplines a committed mapping set relates it to with a SKOS relation."""
+    from align.mapping_sets import read_tsv
+    from kimdata.paths import CURATED_DIR
+
+    found: dict[str, set[str]] = {}
+    for path in sorted((CURATED_DIR / "alignments").glob("*.sssom.tsv")):
+        for row in read_tsv(path)[1]:
+            if (row["target"] == "discipline" and not row["predicate_id"].endswith("#seeAlso")
+                    and row["subject_id"].startswith("https://w3id.org/uk-kim/id/standard/ST1337/")):
+                found.setdefault(row["subject_id"], set()).add(row["object_id"])
+    return found
+
+
+@pytest.fixture(scope="module")
+def grouped(client) -> dict:
+    response = client.get("/standards/ST1337/coverage", params={"group": "discipline"})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    return response.json()
+
+
+def test_grouped_coverage_puts_each_row_under_the_disciplines_of_the_mapping_sets(grouped):
+    expected = committed_disciplines()
+    rm = "https://w3id.org/uk-kim/id/scheme/gkim-discipline/records-management"
+    assert rm in expected["https://w3id.org/uk-kim/id/standard/ST1337/ksb/K9"]  # semantic-minilm, 0.51
+    by_discipline = {g["discipline"]: g for g in grouped["groups"]}
+    assert by_discipline[rm]["name"] == "Records Management"
+    assert "K9" in [k["code"] for k in by_discipline[rm]["ksbs"]]
+    k9 = next(k for k in by_discipline[rm]["ksbs"] if k["code"] == "K9")
+    assert {a["mappingSet"].rsplit("/", 1)[-1] for a in k9["alignedBy"]} == {"semantic-minilm"}
+    assert all(a["relation"] != "seeAlso" for a in k9["alignedBy"])
+    members = {d: {m["id"] for m in g["duties"] + g["ksbs"]} for d, g in by_discipline.items() if d is not None}
+    assert members == {d: {item for item, ds in expected.items() if d in ds} for d in {x for v in expected.values()
+                                                                                        for x in v}}
+    rows = {r["id"] for r in grouped["duties"] + grouped["ksbs"]}
+    not_aligned = by_discipline[None]
+    assert not_aligned["name"] == "not aligned" and grouped["groups"][-1] is not_aligned
+    assert {m["id"] for m in not_aligned["duties"] + not_aligned["ksbs"]} == rows - set(expected)
+    assert grouped["grouping"]["by"] == "discipline"
+    assert [m.rsplit("/", 1)[-1] for m in grouped["grouping"]["mappingSets"]] == ["lexical-bm25", "semantic-minilm"]
+
+
+def test_grouped_counts_add_up_to_the_rows_once_per_group(grouped):
+    expected = committed_disciplines()
+    rows = grouped["duties"] + grouped["ksbs"]
+    for group in grouped["groups"]:
+        assert group["count"] == len(group["duties"]) + len(group["ksbs"])
+    assert sum(g["count"] for g in grouped["groups"]) == sum(max(1, len(expected.get(r["id"], ()))) for r in rows)
+    assert sum(g["count"] for g in grouped["groups"]) > len(rows)  # some rows are aligned to two disciplines
+    placed = {m["id"] for g in grouped["groups"] for m in g["duties"] + g["ksbs"]}
+    assert placed == {r["id"] for r in rows}
+
+
+def test_grouped_coverage_html_groups_the_rows_and_offers_the_switch(client, grouped):
+    plain = client.get("/standards/ST1337/coverage", headers={"Accept": "text/html"}).text
+    assert 'href="/standards/ST1337/coverage?group=discipline"' in plain and 'id="by-discipline"' not in plain
+    page = client.get("/standards/ST1337/coverage?group=discipline", headers={"Accept": "text/html"}).text
+    assert re.search(r'href="/standards/ST1337/coverage\?group=discipline" aria-current="page"', page)
+    section = page[page.index('id="by-discipline"'):]
+    for group in grouped["groups"]:
+        slug = (group["discipline"] or "not-aligned").rsplit("/", 1)[-1]
+        tbody = re.search(rf'<tbody id="group-{slug}"[^>]* data-count="(\d+)"', page)
+        assert tbody and int(tbody.group(1)) == len(group["duties"]), slug
+        table = re.search(rf'<table class="alignments discipline-members" data-discipline="{group["discipline"] or ""}"'
+                          rf' data-count="(\d+)">(.*?)</table>', section, re.S)
+        assert table and int(table.group(1)) == group["count"], slug
+        assert sorted(re.findall(r'<tr data-code="([^"]+)">', table.group(2))) == sorted(
+            m["code"] for m in group["duties"] + group["ksbs"])
+    assert page.count("✓</td>") == sum(len(d["knowledge"]) + len(d["skills"]) + len(d["behaviours"])
+                                       for g in grouped["groups"] for d in grouped["duties"]
+                                       if d["code"] in {m["code"] for m in g["duties"]})
+
+
+def test_group_takes_only_discipline(client):
+    for params in ({"group": "standard"}, {"group": ""}, {"grouping": "discipline"}):
+        response = client.get("/standards/ST1337/coverage", params=params)
+        assert response.status_code == 400, params
+        assert response.headers["content-type"] == "application/problem+json"
+    document = client.get("/openapi.json").json()
+    parameters = document["paths"]["/standards/{reference}/coverage"]["get"]["parameters"]
+    group = next(p for p in parameters if p["name"] == "group")
+    assert group["in"] == "query" and not group.get("required")
+    schemas = [group["schema"], *group["schema"].get("anyOf", [])]
+    assert any(s.get("enum") == ["discipline"] for s in schemas)
+
+
+def test_grouped_and_plain_coverage_have_different_etags(client):
+    plain = client.get("/standards/ST1337/coverage").headers["etag"]
+    grouped = client.get("/standards/ST1337/coverage?group=discipline").headers["etag"]
+    assert plain != grouped
+
+
 # ------------------------------------------------------------------ conformance report
 
 

@@ -30,6 +30,7 @@ from sparql_api import fact_graphs, linked_data
 from sparql_api.alignments import ESCO_ATTRIBUTION, alignments
 from sparql_api.caching import conditional, precondition, with_validators
 from sparql_api.conneg import negotiate
+from sparql_api.discipline_bodies import bodies_of_discipline
 from sparql_api.errors import BadRequest, NotAcceptable, ResourceNotFound
 from sparql_api.html import local_path, render_page
 from sparql_api.request_input import base_url
@@ -145,8 +146,9 @@ async def resource(
                 for row in group.rows:
                     row.other = viewer.href(row.other) or row.other
             esco = ESCO_ATTRIBUTION if any(g.key.startswith("esco") for g in groups) else None
+            bodies = bodies_of_discipline(store, services.iris, iri, services.graph_sources.get())
             return render_page("resource.html", request=request, base_iri=settings.base_iri, view=view,
-                               formats=links, alignments=groups, esco_attribution=esco)
+                               formats=links, alignments=groups, esco_attribution=esco, bodies=bodies)
         return Response(linked_data.json_bytes(document), media_type=media)
 
     # A current copy or a cached answer is served on the event loop; only building one takes a thread.
