@@ -73,8 +73,9 @@ class Store:
         """Run a SPARQL query; the default graph is the merge of the named graphs unless graphs are given.
 
         The stored default graph is that merge, so ``union_default`` changes nothing here (a remote store
-        may need it). Several default graphs, given here or in the query's FROM clauses, are merged into a
-        temporary store first, since Oxigraph would repeat a triple each of them holds; DatasetTooLarge
+        may need it). Several default graphs, given here or in the query's FROM clauses, are Oxigraph's
+        default graph as they are when no triple is in two of them; otherwise they are merged into a
+        temporary store first, since Oxigraph would repeat a triple each of them holds, and DatasetTooLarge
         when they hold more than MAX_MERGED_TRIPLES.
         """
         if default_graphs is None and "FROM" in sparql.upper():  # the query's own dataset applies
@@ -82,13 +83,13 @@ class Store:
             if clauses is not None and len(clauses.default) > 1:
                 default_graphs, named_graphs = clauses.default, clauses.named
         target, kwargs = self._store, dict[str, Any]()
-        if default_graphs is not None and len(set(default_graphs)) > 1:
+        if default_graphs is not None and len(set(default_graphs)) > 1 and not self._disjoint(default_graphs):
             target = self._merged(default_graphs, named_graphs or ())
             kwargs["default_graph"] = ox.DefaultGraph()
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in dict.fromkeys(named_graphs or ())]
         else:
             if default_graphs is not None:
-                kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+                kwargs["default_graph"] = [ox.NamedNode(g) for g in dict.fromkeys(default_graphs)]
             if named_graphs is not None:
                 kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         if substitutions:
@@ -97,6 +98,16 @@ class Store:
             return target.query(sparql, **kwargs)
         except SyntaxError as e:
             raise QuerySyntaxError(explain_syntax_error(sparql, str(e))) from e
+
+    def _disjoint(self, graphs: Iterable[str]) -> bool:
+        """Whether no triple is in two of ``graphs``: then their merge is their union, which Oxigraph queries
+        as it is. Each pair is checked from the smaller graph's side, so a small graph beside a large one
+        costs a lookup per triple of the small one."""
+        by_size = sorted(dict.fromkeys(graphs), key=lambda g: self._size_of([g]))
+        return not any(
+            self._store.query(f"ASK {{ GRAPH {sparql_term(URIRef(small))} {{ ?s ?p ?o }} "
+                              f"GRAPH {sparql_term(URIRef(large))} {{ ?s ?p ?o }} }}")
+            for i, small in enumerate(by_size) for large in by_size[i + 1:])
 
     def _merged(self, default_graphs: Iterable[str], named_graphs: Iterable[str]) -> ox.Store:
         """A temporary in-memory store: the merge of ``default_graphs`` as its default graph, and ``named_graphs``."""

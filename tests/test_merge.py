@@ -188,6 +188,16 @@ def test_several_default_graphs_are_merged(store):
     assert [str(r["g"]) for r in named] == [G2]
 
 
+def test_disjoint_default_graphs_are_queried_as_they_are_whatever_their_size(store, monkeypatch):
+    monkeypatch.setattr("store.embedded.MAX_MERGED_TRIPLES", 1)
+    store.update(f"INSERT DATA {{ GRAPH <{G3}> {{ <{EX}d2> <{EX}maps> <{EX}k4> , <{EX}k5> . }} }}")
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert int(store.select(query, default_graphs=[G1, G3])[0]["n"]) == 5
+    assert int(store.select(query, default_graphs=[G3, G2, G3])[0]["n"]) == 6
+    with pytest.raises(DatasetTooLarge):  # G1 and G2 share triples: they must still be merged
+        store.query(query, default_graphs=[G1, G2, G3])
+
+
 def test_too_large_a_merge_is_refused(store, monkeypatch):
     monkeypatch.setattr("store.embedded.MAX_MERGED_TRIPLES", 6)
     with pytest.raises(DatasetTooLarge, match="7 triples"):
