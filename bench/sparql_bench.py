@@ -128,13 +128,14 @@ def prepare_store(args, work: Path) -> Path:
 
 
 def store_values(store: Store, query: NamedQuery) -> dict[str, str]:
-    """The query's example values, an IRI the store lacks replaced by the first resource of its kind."""
+    """The query's example values, an IRI that is not a resource of its kind in the store replaced by the first
+    one that is."""
     values = query.examples()
     for param in query.params:
         value = values.get(param.name)
         if param.type != "iri" or value is None or param.name not in PARAM_CLASSES:
             continue
-        if store.query(f"ASK {{ <{value}> ?p ?o }}"):
+        if store.query(f"ASK {{ <{value}> a <{PARAM_CLASSES[param.name]}> }}"):  # not only named (mapping sets)
             continue
         rows = store.select(f"SELECT ?x WHERE {{ ?x a <{PARAM_CLASSES[param.name]}> }} ORDER BY ?x LIMIT 1")
         if rows:
@@ -192,9 +193,12 @@ def bench_queries(names: list[str] | tuple[str, ...], store: Store | None = None
 _SEEDS = itertools.count(1)
 
 
+MAX_CELL = 300.0
+"""The longest a run of an HTTP cell lasts, whatever its number of requests."""
 WARM_UP = 2.0
-"""Seconds of the same load, not measured, before each HTTP cell: a server just started answers a lookup
-that runs more slowly for a few seconds (measured: 1,900 then 2,600, 2,800 and 2,900 req/s in 2 s runs)."""
+"""Seconds of the same load, not measured, before each HTTP cell of a lookup: a server just started answers
+one more slowly for a few seconds (measured: 1,900 then 2,600, 2,800 and 2,900 req/s in 2 s runs). Not before
+a heavy query: wrk would leave the queries it sends last running on the server when it stops."""
 WRK_SCRIPT = """
 local bodies = {}
 for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
@@ -216,17 +220,22 @@ end
 """
 
 
-def wrk_cell(url: str, query: BenchQuery, clients: int, seconds: float, min_requests: int, work: Path) -> Cell:
-    """``clients`` connections of wrk POSTing the query (form-encoded) for ``seconds``, and longer when fewer
-    than ``min_requests`` were answered; a comment of its own on every request of a ``unique`` query, never
+def wrk_cell(url: str, query: BenchQuery, clients: int, seconds: float, min_requests: int, work: Path,
+             expected_rate: float = 0.0) -> Cell:
+    """``clients`` connections of wrk POSTing the query (form-encoded) for ``seconds``, or for as long as
+    ``min_requests`` take at ``expected_rate``, and longer when fewer were answered (wrk counts only the
+    requests answered before its end); a comment of its own on every request of a ``unique`` query, never
     sent in an earlier run, so no answer kept from one can serve another."""
     bodies, script = work / "sparql-bodies.txt", work / "sparql.lua"
     bodies.write_text("".join(urlencode({"query": text}) + "\n" for text in query.texts))
     script.write_text(WRK_SCRIPT % {"bodies": bodies, "unique": "true" if query.unique else "false",
                                     "run": next(_SEEDS), "accept": JSON_RESULTS})
+    if expected_rate:
+        seconds = max(seconds, 1.5 * min_requests / expected_rate)
     result = wrk(url, seconds, clients, script, timeout=120)
-    if result.requests < min_requests and result.rate:
-        result = wrk(url, max(seconds, 1.5 * min_requests / result.rate), clients, script, timeout=120)
+    while result.requests < min_requests and seconds < MAX_CELL:
+        seconds = min(MAX_CELL, 1.5 * min_requests / result.rate if result.rate else 4 * seconds)
+        result = wrk(url, seconds, clients, script, timeout=120)
     return Cell(result.requests, result.errors, result.requests / result.rate if result.rate else seconds, [],
                 result.p99_ms)
 
@@ -316,12 +325,16 @@ def compare(store: Store, kimgraph_url: str, oxigraph_url: str, minimal_url: str
         files = Path(work or scratch)
         for query in queries:
             for count in clients:
-                def over_http(url: str, query: BenchQuery = query, count: int = count) -> Cell:
-                    wrk_cell(url, query, count, WARM_UP, 0, files)  # caches and workers warm, not measured
-                    return median_run(runs, lambda: wrk_cell(url, query, count, seconds, min_requests, files))
-
                 inprocess = median_run(runs, lambda query=query, count=count: measure(
                     inprocess_worker(store, query), count, seconds, min_requests))
+
+                def over_http(url: str, query: BenchQuery = query, count: int = count,
+                              rate: float = inprocess.rate) -> Cell:
+                    if rate * WARM_UP >= 10 * count:  # a lookup: caches and workers warm, not measured
+                        wrk_cell(url, query, count, WARM_UP, 0, files)
+                    return median_run(runs, lambda: wrk_cell(url, query, count, seconds, min_requests, files,
+                                                             rate))
+
                 cell = QueryCells(query.name, count, inprocess, over_http(kimgraph_url), over_http(oxigraph_url),
                                   over_http(minimal_url))
                 cells.append(cell)
