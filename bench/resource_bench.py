@@ -50,12 +50,14 @@ LUA = textwrap.dedent('''
 
 @dataclass
 class WrkResult:
-    """One wrk run: requests per second, latency percentiles and answers that were not 2xx or 3xx."""
+    """One wrk run: requests per second, latency percentiles, answers that were not 2xx or 3xx (and socket
+    errors and timeouts), and requests answered."""
 
     rate: float
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
 
 
 @dataclass
@@ -86,8 +88,10 @@ def require_wrk() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
 
 
-def wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> WrkResult:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+def wrk(url: str, seconds: float, connections: int, script: Path | None = None, timeout: float = 2) -> WrkResult:
+    """wrk with two threads (one for a single connection) for ``seconds``, each request given ``timeout`` s."""
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+               f"--timeout={max(1, round(timeout))}s"]
     if script:
         command += ["-s", str(script)]
     else:
@@ -97,9 +101,12 @@ def wrk(url: str, seconds: float, connections: int, script: Path | None = None) 
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    failed = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    total = re.search(r"(\d+) requests in", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     return WrkResult(rate, float(p50.group(1)) * scale[p50.group(2)], float(p99.group(1)) * scale[p99.group(2)],
-                     int(errors.group(1)) if errors else 0)
+                     (int(errors.group(1)) if errors else 0) + (sum(map(int, failed.groups())) if failed else 0),
+                     int(total.group(1)) if total else 0)
 
 
 def compare(store_path: Path, kimgraph_url: str, bare_url: str, work: Path, seconds: float,

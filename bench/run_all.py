@@ -1,7 +1,7 @@
 """Every benchmark in one command, each figure a ratio against a baseline measured in the same run; one table.
 
     .venv/bin/python bench/run_all.py [--quick] [--standards N ...] [--no-own] [--work var/bench]
-                                      [--skip build validation resources sparql memory startup]
+                                      [--skip build validation resources sparql memory load startup]
                                       [--reference-timeout SECONDS] [--reuse-reference] [--rebuild]
                                       [--query-timeout SECONDS] (see --help for durations and runs)
 
@@ -24,6 +24,8 @@ size, in this order:
   duty each time (kimgraph answers it again from the answer it kept), a random duty each time
   (``@random``), and with a comment no request had before (``@unique``: every engine runs every query);
   heavy queries are always ``@unique``. Then the peak memory (VmHWM) of the server and its query workers;
+- load: small reads (``/sparql`` lookups, ``/id/`` JSON-LD, ``/health/ready``) from 32 clients, with no writes and
+  then during three back-to-back PUTs of 50,000 triples, on a copy of the store (bench/write_starvation.py);
 - startup: cold starts of ``kimgraph serve`` against ``oxigraph serve-read-only`` (bench/startup_bench.py).
 
 Ratios are "higher is better for us": ours / baseline for rates, baseline / ours for seconds and MB.
@@ -43,7 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import build_bench, resource_bench, sparql_bench, startup_bench, validate_bench  # noqa: E402
+from bench import build_bench, resource_bench, sparql_bench, startup_bench, validate_bench, write_starvation  # noqa: E402
+from bench.load import percentile  # noqa: E402
 from bench.servers import (  # noqa: E402
     answers_prepared,
     bare_ready,
@@ -59,8 +62,9 @@ from bench.servers import (  # noqa: E402
 )
 from store.embedded import Store  # noqa: E402
 
-PARTS = ("build", "validation", "resources", "sparql", "memory", "startup")
-TABLE_ORDER = ("build", "validation", "server", "startup")
+PARTS = ("build", "validation", "resources", "sparql", "memory", "load", "startup")
+TABLE_ORDER = ("build", "validation", "server", "load", "startup")
+LOAD_CLIENTS = 32
 OWN = "own"
 ONE_MILLION = 750
 
@@ -193,11 +197,12 @@ def memory_row(server: int, oxigraph: int, triples: int, load: list[str]) -> Row
         roles.setdefault(process.role, []).append(process.peak_rss_mb)
     parts = ", ".join(f"{role}{f' x{len(mbs)}' if len(mbs) > 1 else ''} {sum(mbs):,.0f} MB"
                       for role, mbs in roles.items())
-    return Row("server peak memory (VmHWM, summed)", triples, f"{total:,.0f} MB", f"{oxigraph_peak:,.0f} MB",
-               ratio_text(oxigraph_peak / total), "-", None,
-               f"memory after {' and '.join(load) or 'no'} load: {parts}; PSS now "
-               f"{sum(p.pss_mb for p in processes):,.0f} MB (shared pages counted once); "
-               "baseline: oxigraph serve-read-only after the /sparql load only")
+    pss = sum(p.pss_mb for p in processes)
+    return Row("server and workers memory (PSS)", triples, f"{pss:,.0f} MB", f"{oxigraph_peak:,.0f} MB",
+               ratio_text(oxigraph_peak / pss), "<= 200 MB", pss <= 200,
+               f"memory after {' and '.join(load) or 'no'} load: PSS (shared pages counted once) of the server and "
+               f"every process below it; their peaks (VmHWM) {parts}, {total:,.0f} MB summed; "
+               "baseline: the peak of oxigraph serve-read-only after the /sparql load only")
 
 
 def sparql_rows(size: Size, triples: int, kim_url: str, oxi_url: str, minimal_url: str, args) -> list[Row]:
@@ -231,6 +236,26 @@ def sparql_rows(size: Size, triples: int, kim_url: str, oxi_url: str, minimal_ur
     return rows
 
 
+def load_rows(size: Size, triples: int, work: Path) -> list[Row]:
+    """Small reads (/sparql lookups, /id/ JSON-LD, /health/ready) from LOAD_CLIENTS clients with no writes, then
+    during three back-to-back PUTs of 50,000 triples (bench/write_starvation.py), on a copy of the store."""
+    say(f"{size.label}: {LOAD_CLIENTS} clients of small reads, calm and during 3 PUTs of 50,000 triples")
+    result = write_starvation.during_puts(size.store, work, clients=LOAD_CLIENTS)
+    puts = ", ".join(f"{status} in {seconds:.1f} s" for status, seconds in result.puts)
+    rows = []
+    for name, samples in (("no writes", result.calm), ("during 3 PUTs of 50k triples", result.during)):
+        seconds = [s.seconds for s in samples]
+        p50, p99 = (percentile(seconds, q) * 1000 for q in (50, 99))
+        failed = write_starvation.errors(samples)
+        note = (f"small reads x{LOAD_CLIENTS} clients: {len(samples):,} reads, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+                f"{failed} errors (5xx, timeouts, lost connections)")
+        if name != "no writes":
+            note += f"; PUTs: {puts}; /health/ready after them {result.ready_after}"
+        rows.append(Row(f"small reads x{LOAD_CLIENTS}, {name}: p99", triples, f"{p99:.0f} ms", "-", "-",
+                        "<= 500 ms, 0 errors", p99 <= 500 and failed == 0, note))
+    return rows
+
+
 def startup_rows(size: Size, triples: int, work: Path, runs: int) -> list[Row]:
     say(f"{size.label}: cold starts, {runs} of each server")
     result = startup_bench.compare(size.store, work, runs)
@@ -252,6 +277,8 @@ def measure(size: Size, work: Path, args) -> list[Row]:
         parts["validation"] = validation_rows(size, work, args)
     if {"resources", "sparql", "memory"} - set(args.skip):
         parts["server"] = server_rows(size, triples, work, args)
+    if "load" not in args.skip:
+        parts["load"] = load_rows(size, triples, work)
     if "startup" not in args.skip:
         parts["startup"] = startup_rows(size, triples, work, args.startup_runs)
     for part, rows in parts.items():

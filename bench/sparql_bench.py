@@ -6,10 +6,12 @@ limit, no worker), and sent to ``oxigraph serve-read-only`` over the same store,
 
 Needs the ``oxigraph`` command (PyPI package ``oxigraph``, same version as pyoxigraph). Without
 ``--store`` it builds one in a temporary directory. Each (engine, query, clients) cell runs for
-``--seconds`` and at least ``--min-requests`` requests, ``--runs`` times; the run with the median rate is
-kept, so that one slow moment of a loaded machine does not decide a ratio. The clients are Python threads with
-one keep-alive httpx client each: on a 2-core machine they compete with the servers for CPU, so the fastest
-engine is partly client-bound, and the ratios understate its lead. A parameter whose example IRI is not in the
+``--seconds`` and at least ``--min-requests`` requests, ``--runs`` times, after ``WARM_UP`` seconds of the
+same load that are not measured; the run with the median rate is
+kept, so that one slow moment of a loaded machine does not decide a ratio. The HTTP engines are loaded by wrk
+(``--clients`` keep-alive connections, form-encoded POSTs, two threads): Python client threads would take a
+large share of a 2-core machine's CPU and leave the servers client-bound. In-process, the clients are Python
+threads (pyoxigraph releases the GIL while it evaluates). A parameter whose example IRI is not in the
 store (a generated corpus has no ST1337) is bound to the first resource of its kind instead. A script that
 prints figures, never a test.
 """
@@ -30,12 +32,14 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.resource_bench import require_wrk, wrk  # noqa: E402
 from bench.servers import (  # noqa: E402
     BIN,
     kimgraph_ready,
@@ -75,12 +79,15 @@ class Cell:
     errors: int
     seconds: float
     latencies: list[float]
+    p99_ms: float | None = None  # wrk's, when the latencies were not kept one by one
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def percentile(self, p: float) -> float:
+        if p == 0.99 and self.p99_ms is not None:
+            return self.p99_ms
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
@@ -121,13 +128,14 @@ def prepare_store(args, work: Path) -> Path:
 
 
 def store_values(store: Store, query: NamedQuery) -> dict[str, str]:
-    """The query's example values, an IRI the store lacks replaced by the first resource of its kind."""
+    """The query's example values, an IRI that is not a resource of its kind in the store replaced by the first
+    one that is."""
     values = query.examples()
     for param in query.params:
         value = values.get(param.name)
         if param.type != "iri" or value is None or param.name not in PARAM_CLASSES:
             continue
-        if store.query(f"ASK {{ <{value}> ?p ?o }}"):
+        if store.query(f"ASK {{ <{value}> a <{PARAM_CLASSES[param.name]}> }}"):  # not only named (mapping sets)
             continue
         rows = store.select(f"SELECT ?x WHERE {{ ?x a <{PARAM_CLASSES[param.name]}> }} ORDER BY ?x LIMIT 1")
         if rows:
@@ -185,18 +193,51 @@ def bench_queries(names: list[str] | tuple[str, ...], store: Store | None = None
 _SEEDS = itertools.count(1)
 
 
-def http_worker(url: str, query: BenchQuery) -> Callable[[], Callable[[], int]]:
-    """A factory of per-thread request functions: each thread keeps one connection open."""
-    def make() -> Callable[[], int]:
-        client = httpx.Client(timeout=30, headers={"Accept": JSON_RESULTS})
-        text = query.sender(next(_SEEDS))
+MAX_CELL = 300.0
+"""The longest a run of an HTTP cell lasts, whatever its number of requests."""
+WARM_UP = 2.0
+"""Seconds of the same load, not measured, before each HTTP cell of a lookup: a server just started answers
+one more slowly for a few seconds (measured: 1,900 then 2,600, 2,800 and 2,900 req/s in 2 s runs). Not before
+a heavy query: wrk would leave the queries it sends last running on the server when it stops."""
+WRK_SCRIPT = """
+local bodies = {}
+for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+local unique, run, sent = %(unique)s, "%(run)s", 0
+local headers = {["Accept"] = "%(accept)s", ["Content-Type"] = "application/x-www-form-urlencoded"}
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+request = function()
+  local body = bodies[math.random(#bodies)]
+  if unique then
+    sent = sent + 1
+    body = body .. "%%0A%%23%%20request%%20" .. run .. "." .. id .. "." .. sent
+  end
+  return wrk.format("POST", nil, headers, body)
+end
+"""
 
-        def once() -> int:
-            response = client.post(url, data={"query": text()})
-            response.read()
-            return response.status_code
-        return once
-    return make
+
+def wrk_cell(url: str, query: BenchQuery, clients: int, seconds: float, min_requests: int, work: Path,
+             expected_rate: float = 0.0) -> Cell:
+    """``clients`` connections of wrk POSTing the query (form-encoded) for ``seconds``, or for as long as
+    ``min_requests`` take at ``expected_rate``, and longer when fewer were answered (wrk counts only the
+    requests answered before its end); a comment of its own on every request of a ``unique`` query, never
+    sent in an earlier run, so no answer kept from one can serve another."""
+    bodies, script = work / "sparql-bodies.txt", work / "sparql.lua"
+    bodies.write_text("".join(urlencode({"query": text}) + "\n" for text in query.texts))
+    script.write_text(WRK_SCRIPT % {"bodies": bodies, "unique": "true" if query.unique else "false",
+                                    "run": next(_SEEDS), "accept": JSON_RESULTS})
+    if expected_rate:
+        seconds = max(seconds, 1.5 * min_requests / expected_rate)
+    result = wrk(url, seconds, clients, script, timeout=120)
+    while result.requests < min_requests and seconds < MAX_CELL:
+        seconds = min(MAX_CELL, 1.5 * min_requests / result.rate if result.rate else 4 * seconds)
+        result = wrk(url, seconds, clients, script, timeout=120)
+    return Cell(result.requests, result.errors, result.requests / result.rate if result.rate else seconds, [],
+                result.p99_ms)
 
 
 def inprocess_worker(store: Store, query: BenchQuery) -> Callable[[], Callable[[], int]]:
@@ -274,23 +315,31 @@ def _size(results: dict) -> int | bool:
 
 def compare(store: Store, kimgraph_url: str, oxigraph_url: str, minimal_url: str, queries: list[BenchQuery],
             clients: list[int], seconds: float, report: Callable[[QueryCells], None] | None = None,
-            runs: int = 1, min_requests: int = 0) -> list[QueryCells]:
-    """Every query at every number of clients on the four engines: in-process, /sparql, oxigraph serve and
-    the minimal in-process endpoint; each cell the median of ``runs`` runs of at least ``min_requests``."""
+            runs: int = 1, min_requests: int = 0, work: Path | None = None) -> list[QueryCells]:
+    """Every query at every number of clients on the four engines: in-process (Python threads), /sparql,
+    oxigraph serve and the minimal in-process endpoint (wrk, its files in ``work``); each cell the median of
+    ``runs`` runs of at least ``min_requests``."""
+    require_wrk()
     cells = []
-    for query in queries:
-        for count in clients:
-            def cell_of(make: Callable[[], Callable[[], int]], count: int = count) -> Cell:
-                return median_run(runs, lambda: measure(make, count, seconds, min_requests))
+    with tempfile.TemporaryDirectory(prefix="kim-sparql-wrk-") as scratch:
+        files = Path(work or scratch)
+        for query in queries:
+            for count in clients:
+                inprocess = median_run(runs, lambda query=query, count=count: measure(
+                    inprocess_worker(store, query), count, seconds, min_requests))
 
-            cell = QueryCells(query.name, count,
-                              cell_of(inprocess_worker(store, query)),
-                              cell_of(http_worker(kimgraph_url, query)),
-                              cell_of(http_worker(oxigraph_url, query)),
-                              cell_of(http_worker(minimal_url, query)))
-            cells.append(cell)
-            if report is not None:
-                report(cell)
+                def over_http(url: str, query: BenchQuery = query, count: int = count,
+                              rate: float = inprocess.rate) -> Cell:
+                    if rate * WARM_UP >= 10 * count:  # a lookup: caches and workers warm, not measured
+                        wrk_cell(url, query, count, WARM_UP, 0, files)
+                    return median_run(runs, lambda: wrk_cell(url, query, count, seconds, min_requests, files,
+                                                             rate))
+
+                cell = QueryCells(query.name, count, inprocess, over_http(kimgraph_url), over_http(oxigraph_url),
+                                  over_http(minimal_url))
+                cells.append(cell)
+                if report is not None:
+                    report(cell)
     return cells
 
 
@@ -334,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         queries = bench_queries(names, store)
         check_answers(store, {"kimgraph": kim.url + "/sparql", "oxigraph": oxi.url + "/query",
                               "minimal": minimal.url + "/sparql"}, queries)
-        print(f"store: {len(store)} quads; {args.seconds:g} s per cell; clients are Python threads (see --help)\n")
+        print(f"store: {len(store)} quads; {args.seconds:g} s per cell; HTTP clients: wrk connections (see --help)\n")
         print(HEADER)
         print("-" * len(HEADER))
         cells = compare(store, kim.url + "/sparql", oxi.url + "/query", minimal.url + "/sparql", queries,

@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections import Counter
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -106,34 +107,41 @@ def figures(samples: list[Sample], name: str) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", help="an existing store, copied first (default: build the project's graph)")
-    parser.add_argument("--clients", type=int, default=8, help="clients sending small reads")
-    parser.add_argument("--triples", type=int, default=50_000, help="triples in each PUT")
-    parser.add_argument("--puts", type=int, default=3, help="back-to-back PUTs")
-    parser.add_argument("--calm", type=float, default=5.0, help="seconds of reads with no writes, measured first")
-    parser.add_argument("--workers", type=int, default=2, help="the server's KIM_WORKERS")
-    args = parser.parse_args()
+@dataclass
+class Starvation:
+    """The reads with no writes, the reads during the PUTs, each PUT's (status, seconds), and the status of
+    /health/ready after them."""
 
-    bodies = [payload(args.triples, seed) for seed in range(args.puts)]
+    calm: list[Sample]
+    during: list[Sample]
+    puts: list[tuple[int, float]]
+    ready_after: int
+
+
+def during_puts(source: Path | None, work: Path, clients: int = 8, triples: int = 50_000, puts: int = 3,
+                calm: float = 5.0, workers: int = 2) -> Starvation:
+    """Small reads from ``clients`` clients, for ``calm`` seconds with no writes, then during ``puts``
+    back-to-back PUTs of ``triples`` triples, on a server over a copy of ``source`` (None: a new build of
+    the project's graph) made in ``work``."""
+    bodies = [payload(triples, seed) for seed in range(puts)]
     with ExitStack() as stack:
-        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kim-write-bench-")))
-        store = work / "store"
-        if args.store:
-            shutil.copytree(Path(args.store).resolve(), store)
+        store = work / "write-starvation-store"
+        shutil.rmtree(store, ignore_errors=True)
+        stack.callback(shutil.rmtree, store, True)
+        if source is not None:
+            shutil.copytree(Path(source).resolve(), store)
         else:
             subprocess.run([str(BIN / "kimgraph"), "build", "--store", str(store), "--quiet"], check=True)
         port = free_port()
-        env = {**kimgraph_env(args.workers), "KIM_WRITE_TOKEN": TOKEN}
+        env = {**kimgraph_env(workers), "KIM_WRITE_TOKEN": TOKEN}
         process = start(stack, [str(BIN / "kimgraph"), "serve", "--store", str(store), "--host", "127.0.0.1",
-                                "--port", str(port)], work / "server.log", env=env)
+                                "--port", str(port)], work / "write-starvation-server.log", env=env)
         server = Server(process, f"http://127.0.0.1:{port}")
         wait_until(lambda: kimgraph_ready(server), process, "kimgraph serve")
         url = server.url
 
-        async def calm() -> None:
-            await asyncio.sleep(args.calm)
+        async def quiet() -> None:
+            await asyncio.sleep(calm)
 
         async def writes() -> list[tuple[int, float]]:
             done = []
@@ -146,18 +154,38 @@ def main() -> None:
                     done.append((response.status_code, time.perf_counter() - started))
             return done
 
-        asyncio.run(_readers_during(url, args.clients, 99, calm))  # warms caches; not reported
-        calm_samples, _ = asyncio.run(_readers_during(url, args.clients, 1, calm))
-        write_samples, puts = asyncio.run(_readers_during(url, args.clients, 2, writes))
+        asyncio.run(_readers_during(url, clients, 99, quiet))  # warms caches; not reported
+        calm_samples, _ = asyncio.run(_readers_during(url, clients, 1, quiet))
+        write_samples, put_results = asyncio.run(_readers_during(url, clients, 2, writes))
         ready = httpx.get(url + "/health/ready", timeout=30).status_code
+    return Starvation(calm_samples, write_samples, put_results, ready)
 
+
+def errors(samples: list[Sample]) -> int:
+    """Reads that failed: a 5xx, a timeout or a lost connection."""
+    return sum(1 for s in samples if s.status is None or s.status >= 500)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", help="an existing store, copied first (default: build the project's graph)")
+    parser.add_argument("--clients", type=int, default=8, help="clients sending small reads")
+    parser.add_argument("--triples", type=int, default=50_000, help="triples in each PUT")
+    parser.add_argument("--puts", type=int, default=3, help="back-to-back PUTs")
+    parser.add_argument("--calm", type=float, default=5.0, help="seconds of reads with no writes, measured first")
+    parser.add_argument("--workers", type=int, default=2, help="the server's KIM_WORKERS")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="kim-write-bench-") as work:
+        result = during_puts(Path(args.store) if args.store else None, Path(work), args.clients, args.triples,
+                             args.puts, args.calm, args.workers)
     print(f"kimgraph serve, KIM_WORKERS={args.workers}; {args.clients} clients sending small reads; "
-          f"{args.puts} back-to-back PUTs of {args.triples:,} triples ({len(bodies[0]) / 1e6:.1f} MB N-Triples each)")
-    print("PUTs (status, seconds): " + ", ".join(f"{status} {seconds:.2f}" for status, seconds in puts))
+          f"{args.puts} back-to-back PUTs of {args.triples:,} triples")
+    print("PUTs (status, seconds): " + ", ".join(f"{status} {seconds:.2f}" for status, seconds in result.puts))
     print(f"{'run':8} {'kind':13} {'reads':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}")
-    print(figures(calm_samples, "calm"))
-    print(figures(write_samples, "writes"))
-    print(f"/health/ready after the writes: {ready}")
+    print(figures(result.calm, "calm"))
+    print(figures(result.during, "writes"))
+    print(f"/health/ready after the writes: {result.ready_after}")
 
 
 if __name__ == "__main__":

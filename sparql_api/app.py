@@ -17,6 +17,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from kimdata.namespaces import Iris
 from sparql_api import api_docs
 from sparql_api.allow import AllowMiddleware
+from sparql_api.direct_routes import DirectRoutes
 from sparql_api.editor import mount_static
 from sparql_api.error_pages import handle_error_for_people
 from sparql_api.errors import KimError
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, store: Store | RemoteStore | No
     app.openapi = lambda: _openapi_without_head(app)
     for error in (KimError, StarletteHTTPException, RequestValidationError, Exception):
         app.add_exception_handler(error, handle_error_for_people)
+    app.add_middleware(DirectRoutes)  # kept /id/ answers and /sparql, by their routes' code, before routing
     app.add_middleware(PinServices)  # each request keeps the build it arrived on (a new build may be taken up)
     app.add_middleware(AllowMiddleware)  # OPTIONS without a CORS preflight: what each URL answers
     app.add_middleware(GZipMiddleware, minimum_size=1000)

@@ -85,6 +85,9 @@ class Metrics:
         self.answers_reused = Counter("kimgraph_query_answers_reused", "SPARQL answers given without a run of "
                                       "their own: kept for the data version, or shared with an identical "
                                       "query running", registry=self.registry)
+        self.resources_kept = Counter("kimgraph_resource_answers_kept", "GET and HEAD of /id/ answered from an "
+                                      "answer kept (built earlier or prepared ahead) before routing",
+                                      registry=self.registry)
         self._children: dict[tuple[str, str, int], tuple] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:

@@ -57,7 +57,7 @@ def prepare(settings, data_version: int = 0, progress: Callable[[int, int], None
                     raise SystemExit("the server that asked for these answers has gone")
                 path = "/" + iri[len(settings.base_iri):]
                 for media in PREPARED_MEDIA:
-                    client.get(path, headers={"Accept": media})
+                    client.get(path, headers={"Accept": media, "Accept-Encoding": "identity"})
                     done += 1
                 rows = [(answer_key(key[2:]), status, body, _content_type(raw))
                         for key, status, body, raw in services.body_cache.drain()]

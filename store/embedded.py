@@ -6,6 +6,7 @@ Its default graph is the RDF merge of its named graphs, kept so by every write (
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from store.sparql_errors import explain_syntax_error
 from store.sparql_text import dataset_clauses, sparql_term
 from store.terms import RDF_FORMATS, serialized, solution_rows, to_oxigraph, to_rdflib
 
+_FROM = re.compile(r"\bfrom\b", re.IGNORECASE)
+"""A FROM keyword may be in the text (``prov:wasDerivedFrom`` is not one): only then is the text tokenised."""
 MAX_MERGED_TRIPLES = 500_000
 """The most triples a query's several default graphs may hold together: they are merged per query."""
 
@@ -78,7 +81,7 @@ class Store:
         temporary store first, since Oxigraph would repeat a triple each of them holds, and DatasetTooLarge
         when they hold more than MAX_MERGED_TRIPLES.
         """
-        if default_graphs is None and "FROM" in sparql.upper():  # the query's own dataset applies
+        if default_graphs is None and _FROM.search(sparql):  # the query's own dataset applies
             clauses = dataset_clauses(sparql)
             if clauses is not None and len(clauses.default) > 1:
                 default_graphs, named_graphs = clauses.default, clauses.named

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server import READ_ENV, SECRET, kill_query_workers, wait_until_ready
+from tests.server import READ_ENV, SECRET, kill_query_workers, unique_ask, wait_until_ready
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 ACCESS_FIELDS = {"time", "method", "route", "path", "status", "duration_ms", "bytes", "client", "request_id"}
@@ -112,6 +112,12 @@ def test_metrics_count_requests_by_route_template_and_status(read_server):
     preflight = httpx.options(f"{read_server}/sparql", headers={"Origin": "https://elsewhere.example",
                                                                  "Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 200
+    asked = unique_ask()
+    assert httpx.get(f"{read_server}/sparql", params={"query": asked}).status_code == 200
+    assert httpx.post(f"{read_server}/sparql", data={"query": asked}).status_code == 200
+    broken = httpx.get(f"{read_server}/sparql", params={"query": "SELECT WHERE"})
+    assert broken.status_code == 400 and broken.headers["content-type"] == "application/problem+json"
+    assert httpx.put(f"{read_server}/sparql").status_code == 405
     after = samples(read_server)
 
     def delta(*key: str) -> float:
@@ -122,6 +128,8 @@ def test_metrics_count_requests_by_route_template_and_status(read_server):
     assert delta("(unmatched)", "GET", "404") == 1
     assert delta("/health/live", "DELETE", "405") == 1
     assert delta("(preflight)", "OPTIONS", "200") == 1
+    assert (delta("/sparql"), delta("/sparql", "POST"), delta("/sparql", "GET", "400")) == (1, 1, 1)
+    assert delta("/sparql", "PUT", "405") == 1
     latency = ("kimgraph_http_request_duration_seconds_count",
                frozenset({"route": "/id/{path}", "method": "GET", "status": "200"}.items()))
     assert after[latency] - before.get(latency, 0.0) == 3

@@ -20,6 +20,7 @@ from sparql_api.linked_data import describe, rdf_bytes
 from store.embedded import Store
 from tests.helpers import ID, RESOURCES, ROOT
 from tests.server import XSS
+from tests.test_observability import requests_counted, samples
 
 CONTEXT = json.loads((ROOT / "ontology" / "context.jsonld").read_text())
 
@@ -110,6 +111,59 @@ def test_every_rdf_format_says_the_same(client, reader, kind, media):
     else:
         got = Graph().parse(data=response.content, format=FORMATS[media])
     assert isomorphic(got, expected(reader, path))
+
+
+KEPT = ("kimgraph_resource_answers_kept_total", frozenset())
+
+
+def _as_seen(response: httpx.Response) -> tuple:
+    """What a client can tell of an answer: status, headers (but the date and request id) and body."""
+    headers = sorted((k, v) for k, v in response.headers.multi_items() if k not in ("date", "x-request-id"))
+    return response.status_code, headers, response.content
+
+
+@pytest.mark.parametrize("headers", [
+    {"Accept": "application/ld+json"},
+    {"Accept": "text/turtle", "Accept-Encoding": "gzip"},
+    {"Accept": "application/json", "Origin": "https://example.org"},
+], ids=["jsonld", "turtle-gzip", "json-cors"])
+def test_a_kept_answer_is_served_before_routing_exactly_as_the_route_serves_it(resources_server, headers):
+    path = "/id/standard/ST1337/duty/4"
+    with httpx.Client(base_url=resources_server, timeout=30) as plain:  # no Accept-Encoding of its own
+        plain.headers.pop("accept-encoding", None)
+        plain.get(path, headers=headers)  # built and kept, unless it was prepared
+        before = samples(resources_server)[KEPT]
+        kept = plain.get(path, headers=headers)
+        routed = plain.get(path + "?format=", headers=headers)  # a query string: always the route
+        assert samples(resources_server)[KEPT] == before + 1
+        assert kept.status_code == 200 and kept.content
+        assert _as_seen(kept) == _as_seen(routed)
+        if "Origin" in headers:
+            assert kept.headers["access-control-allow-origin"] == "*"
+        if "Accept-Encoding" in headers:
+            assert kept.headers["content-encoding"] == "gzip"
+        for conditional in ({"If-None-Match": kept.headers["etag"]},
+                            {"If-Modified-Since": kept.headers["last-modified"]}):
+            kept_304 = plain.get(path, headers={**headers, **conditional})
+            assert kept_304.status_code == 304
+            assert _as_seen(kept_304) == _as_seen(plain.get(path + "?format=", headers={**headers, **conditional}))
+        head = plain.head(path, headers=headers)
+        assert head.status_code == 200 and not head.content
+        assert _as_seen(head)[1] == _as_seen(kept)[1]
+    assert requests_counted(samples(resources_server), "/id/{path}", "HEAD") >= 1  # counted under its route
+
+
+@pytest.mark.parametrize("path, accept, status", [
+    ("/id/standard/ST1337/duty/4", "image/png", 406),
+    ("/id/standard/ST1337/duty/999", "application/ld+json", 404),
+    ("/id/standard/ST1337/duty/4%0A", "application/ld+json", 404),
+])
+def test_what_the_route_refuses_is_never_answered_before_routing(client, resources_server, path, accept, status):
+    before = samples(resources_server)[KEPT]
+    response = client.get(path, headers={"Accept": accept})
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert samples(resources_server)[KEPT] == before
 
 
 def test_construct_holds_own_triples_and_hash_children(reader):

@@ -31,14 +31,15 @@ from sparql_api.alignments import ESCO_ATTRIBUTION, alignments
 from sparql_api.caching import conditional, precondition, with_validators
 from sparql_api.conneg import negotiate
 from sparql_api.discipline_bodies import bodies_of_discipline
-from sparql_api.errors import BadRequest, NotAcceptable, ResourceNotFound
+from sparql_api.errors import BadRequest, KimError, NotAcceptable, ResourceNotFound
 from sparql_api.html import local_path, render_page
 from sparql_api.request_input import base_url
 from sparql_api.resource_view import Viewer
-from sparql_api.services import ServicesDep
+from sparql_api.services import Services, ServicesDep
 
 router = APIRouter(tags=["Linked data"])
 
+ID_PREFIX = "/id/"
 CONTEXT_MEDIA = "application/ld+json"
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 
@@ -77,7 +78,7 @@ def _format_links(here: str) -> list[dict[str, str]]:
 
 
 @router.api_route(
-    "/id/{path:path}", methods=["GET", "HEAD"], summary="Dereference a KIM Graph IRI",
+    ID_PREFIX + "{path:path}", methods=["GET", "HEAD"], summary="Dereference a KIM Graph IRI",
     response_class=Response,
     responses={
         200: {"description": "The resource in the negotiated format",
@@ -97,27 +98,13 @@ async def resource(
                                json_schema_extra={"enum": FORMAT_VALUES}),
 ) -> Response:
     """The resource ``{base_iri}id/{path}``: built from one SPARQL query, in the negotiated format."""
-    try:
-        media = negotiate(_wanted(request, format), linked_data.OFFERS)
-    except NotAcceptable as e:
-        raise NotAcceptable(e.detail, headers={"Vary": "Accept"}) from None
+    media = _negotiated(request, format)
     settings = services.settings
-    # The router's path pattern ends with $, which also matches before a final line break: the URL
-    # /id/standard/ST1337%0A reaches here as "standard/ST1337", so the whole path is checked again.
-    iri = linked_data.iri_for_path(settings.base_iri, path) if "\n" not in request.scope["path"] else None
-    if iri is None:
-        raise ResourceNotFound(f"/id/{path} is not the path of a KIM Graph IRI")
+    iri = _iri(request, settings.base_iri, path)
     representation = linked_data.BY_MEDIA[media]
-    here = _here(request, path)
-    links = _format_links(here)
+    headers = _answer_headers(request, path, representation.name, media)
+    links = _format_links(_here(request, path))
     ctx = context_url(request)
-    headers = {
-        "Vary": "Accept",
-        "Content-Location": f"{here}?format={representation.name}",
-        "Link": ", ".join(f'<{f["href"]}>; rel="alternate"; type="{f["media_type"]}"' for f in links),
-    }
-    if media == "application/json":
-        headers["Link"] += f', <{ctx}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"'
     store = services.store
 
     def build() -> Response:
@@ -151,13 +138,58 @@ async def resource(
                                formats=links, alignments=groups, esco_attribution=esco, bodies=bodies)
         return Response(linked_data.json_bytes(document), media_type=media)
 
-    # A current copy or a cached answer is served on the event loop; only building one takes a thread.
+    # A current copy or a kept answer is served on the event loop; only building one takes a thread.
     cache_headers, answer = precondition(request, services.stamp, media, ctx, headers=headers)
     if answer is not None:
         return answer
     cache, key = services.body_cache, ("id", iri, media, ctx)
     response = cache.get(key) or await run_in_threadpool(cache.build, key, build)
     return with_validators(request, services.stamp, response, cache_headers)
+
+
+def _negotiated(request: Request, format_param: str | None) -> str:
+    """The media type to answer in (400 for an unknown ``format=``, 406 when nothing offered fits)."""
+    try:
+        return negotiate(_wanted(request, format_param), linked_data.OFFERS)
+    except NotAcceptable as e:
+        raise NotAcceptable(e.detail, headers={"Vary": "Accept"}) from None
+
+
+def _iri(request: Request, base_iri: str, path: str) -> str:
+    """The IRI ``{base_iri}id/{path}``; 404 when the path cannot be one of ours."""
+    # The router's path pattern ends with $, which also matches before a final line break: the URL
+    # /id/standard/ST1337%0A reaches here as "standard/ST1337", so the whole path is checked again.
+    iri = linked_data.iri_for_path(base_iri, path) if "\n" not in request.scope["path"] else None
+    if iri is None:
+        raise ResourceNotFound(f"/id/{path} is not the path of a KIM Graph IRI")
+    return iri
+
+
+def _answer_headers(request: Request, path: str, name: str, media: str) -> dict[str, str]:
+    """``Vary``, ``Content-Location`` and the ``Link`` headers of the answer in ``media`` (format ``name``)."""
+    here = _here(request, path)
+    links = ", ".join(f'<{f["href"]}>; rel="alternate"; type="{f["media_type"]}"' for f in _format_links(here))
+    if media == "application/json":
+        links += f', <{context_url(request)}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"'
+    return {"Vary": "Accept", "Content-Location": f"{here}?format={name}", "Link": links}
+
+
+def kept_resource(request: Request, services: Services) -> Response | None:
+    """The answer of ``GET /id/{path}`` (no query string) when one is kept, built earlier or prepared ahead:
+    the route's answer, headers and 304s included; None when the route has to build or refuse it."""
+    path = request.scope["path"].removeprefix(ID_PREFIX)
+    try:
+        media = _negotiated(request, None)
+        iri = _iri(request, services.settings.base_iri, path)
+    except KimError:
+        return None
+    ctx = context_url(request)
+    headers = _answer_headers(request, path, linked_data.BY_MEDIA[media].name, media)
+    cache_headers, answer = precondition(request, services.stamp, media, ctx, headers=headers)
+    if answer is not None:
+        return answer
+    kept = services.body_cache.get(("id", iri, media, ctx))
+    return None if kept is None else with_validators(request, services.stamp, kept, cache_headers)
 
 
 def _local(iri: str, base: str, root: str) -> str | None:
