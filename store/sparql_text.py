@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -61,8 +62,7 @@ class NestingTooDeep(ValueError):
     """Brackets nest deeper than MAX_NESTING."""
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str
     text: str
     start: int
