@@ -10,8 +10,9 @@ A query still running after ``LONG_QUERY`` seconds is set aside: its worker leav
 and a new worker takes its place, so a few runaway queries cannot hold every worker while short
 queries wait. When that query ends, its worker (whose caches are warm) rejoins the pool and the next
 worker to finish a query is retired instead, so there are never more than three times the pool's
-size. Workers are forked from a forkserver that has already imported this module, so a
-replacement is ready in tens of milliseconds, not a second. A query waits up to ``QUEUE_WAIT``
+size; the workers above its size that are still idle ``SURPLUS_IDLE`` seconds later are retired too.
+Workers are forked from a forkserver that has already imported this module, so a replacement is ready
+in tens of milliseconds, not a second. A query waits up to ``QUEUE_WAIT``
 seconds (at least the time limit) for a worker before the client gets a 503 "Service busy".
 
 Workers start in the background, so the server answers (liveness) before they are ready; a worker
@@ -54,6 +55,8 @@ kills the process. The memory is reserved, not used, until a query goes that dee
 _STACK_SIZE_LOCK = threading.Lock()
 LONG_QUERY = 0.25  # seconds after which a running query is set aside (see the module docstring)
 QUEUE_WAIT = 10.0
+SURPLUS_IDLE = 2.0
+"""Seconds after a set-aside worker rejoins the pool until the idle workers above the pool's size are retired."""
 RESTART_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 """Seconds between attempts to start a worker that could not start (the last repeats until one starts)."""
 
@@ -386,6 +389,19 @@ class QueryPool:
             self._replace(worker, respawn=False)
         else:
             self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
+            if aside:
+                self._loop.call_soon_threadsafe(self._loop.call_later, SURPLUS_IDLE, self._trim)
+
+    def _trim(self) -> None:
+        """Retire idle workers above the pool's size, so that after a burst of long queries the pool is back
+        to its size (and its memory) without waiting for more queries to finish."""
+        while True:
+            with self._lock:
+                if self._closed or self._surplus <= 0 or self._idle.empty():
+                    return
+                self._surplus -= 1
+                worker = self._idle.get_nowait()
+            self._replace(worker, respawn=False)
 
     def _set_aside(self) -> bool:
         """Take a long-running query's worker out of the pool's count and start another in its place."""

@@ -5,6 +5,7 @@ with SIGKILL."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 from sparql_api import workers
-from sparql_api.workers import DataVersion, QueryPool
+from sparql_api.workers import DataVersion, QueryJob, QueryPool
 from tests.server import ROOT, SERVER_PIDS, TOKEN, copy_store, free_port, kill_query_workers, unique_ask, worker_pids
 
 
@@ -68,6 +69,40 @@ def test_a_closed_pool_stops_trying(monkeypatch, tmp_path):
 
     asyncio.run(restart_then_close())
     assert len(attempts) == 3
+
+
+LONG_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { { SELECT ?a WHERE { ?a a ?c } LIMIT 2000 } ?d a ?f }"
+"""About a second on the project's store: long enough to have its worker set aside and replaced."""
+
+
+def _until(condition, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def test_workers_above_the_pool_size_are_retired_once_idle(monkeypatch, built_store_path):
+    monkeypatch.setattr(workers, "SURPLUS_IDLE", 0.3)
+
+    async def burst() -> tuple[int, int, int]:
+        pool = QueryPool(built_store_path, 1, 60.0, DataVersion())
+        await pool.start()
+        assert await pool.started()
+        try:
+            answer = await pool.run(QueryJob(sparql=LONG_QUERY, base_iri="http://example.org/"))
+            count = int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
+            # The long query's worker is back in the pool beside its replacement, until both have idled.
+            await asyncio.to_thread(_until, lambda: pool.alive() == 2)
+            above = pool.alive()
+            await asyncio.to_thread(_until, lambda: pool.alive() == 1)
+            return count, above, pool.alive()
+        finally:
+            pool.close()
+
+    count, above, after = asyncio.run(burst())
+    assert count > 2000
+    assert (above, after) == (2, 1)
 
 
 def test_ready_is_503_while_fewer_workers_than_configured_are_alive(guarded_server):
