@@ -111,8 +111,9 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path, limit: f
 
 
 def worker_pids(url: str) -> set[int]:
-    """The query worker processes of a running server (Linux /proc): spawned by the server itself, or
-    forked by its forkserver."""
+    """The query worker processes of a running server (Linux /proc): forked by its forkserver, or, where
+    there is none, spawned by the server itself (not to be mixed up with the search index's builder,
+    which the server spawns too)."""
     parent = SERVER_PIDS[url]
     processes = {}  # pid -> (parent pid, command line)
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -123,8 +124,9 @@ def worker_pids(url: str) -> set[int]:
             continue
     forkservers = {pid for pid, (ppid, cmdline) in processes.items()
                    if ppid == parent and b"multiprocessing.forkserver" in cmdline}
-    return {pid for pid, (ppid, cmdline) in processes.items()
-            if ppid in forkservers or (ppid == parent and b"spawn_main" in cmdline)}
+    if forkservers:
+        return {pid for pid, (ppid, _) in processes.items() if ppid in forkservers}
+    return {pid for pid, (ppid, cmdline) in processes.items() if ppid == parent and b"spawn_main" in cmdline}
 
 
 def kill_query_workers(url: str) -> None:
