@@ -96,7 +96,11 @@ def wrk(url: str, seconds: float, connections: int, script: Path | None = None, 
         command += ["-s", str(script)]
     else:
         command += ["-H", "Accept: application/ld+json"]
-    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    return parse_wrk(subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout)
+
+
+def parse_wrk(out: str) -> WrkResult:
+    """The figures of wrk's report (run with ``--latency``)."""
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)

@@ -24,8 +24,9 @@ size, in this order:
   duty each time (kimgraph answers it again from the answer it kept), a random duty each time
   (``@random``), and with a comment no request had before (``@unique``: every engine runs every query);
   heavy queries are always ``@unique``. Then the peak memory (VmHWM) of the server and its query workers;
-- load: small reads (``/sparql`` lookups, ``/id/`` JSON-LD, ``/health/ready``) from 32 clients, with no writes and
-  then during three back-to-back PUTs of 50,000 triples, on a copy of the store (bench/write_starvation.py);
+- load: small reads (``/sparql`` lookups, ``/id/`` JSON-LD, ``/health/ready``) from 32 wrk connections, with no
+  writes and then during three back-to-back PUTs of 50,000 triples, on a copy of the store
+  (bench/write_starvation.py; Python clients on the same two cores measured mostly their own queueing);
 - startup: cold starts of ``kimgraph serve`` against ``oxigraph serve-read-only`` (bench/startup_bench.py).
 
 Ratios are "higher is better for us": ours / baseline for rates, baseline / ours for seconds and MB.
@@ -46,7 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import build_bench, resource_bench, sparql_bench, startup_bench, validate_bench, write_starvation  # noqa: E402
-from bench.load import percentile  # noqa: E402
 from bench.servers import (  # noqa: E402
     answers_prepared,
     bare_ready,
@@ -237,22 +237,21 @@ def sparql_rows(size: Size, triples: int, kim_url: str, oxi_url: str, minimal_ur
 
 
 def load_rows(size: Size, triples: int, work: Path) -> list[Row]:
-    """Small reads (/sparql lookups, /id/ JSON-LD, /health/ready) from LOAD_CLIENTS clients with no writes, then
-    during three back-to-back PUTs of 50,000 triples (bench/write_starvation.py), on a copy of the store."""
-    say(f"{size.label}: {LOAD_CLIENTS} clients of small reads, calm and during 3 PUTs of 50,000 triples")
-    result = write_starvation.during_puts(size.store, work, clients=LOAD_CLIENTS)
+    """Small reads (/sparql lookups, /id/ JSON-LD, /health/ready) from LOAD_CLIENTS wrk connections with no
+    writes, then during three back-to-back PUTs of 50,000 triples (bench/write_starvation.py), on a copy of
+    the store."""
+    say(f"{size.label}: {LOAD_CLIENTS} connections of small reads, calm and during 3 PUTs of 50,000 triples")
+    result = write_starvation.wrk_during_puts(size.store, work, clients=LOAD_CLIENTS)
     puts = ", ".join(f"{status} in {seconds:.1f} s" for status, seconds in result.puts)
     rows = []
-    for name, samples in (("no writes", result.calm), ("during 3 PUTs of 50k triples", result.during)):
-        seconds = [s.seconds for s in samples]
-        p50, p99 = (percentile(seconds, q) * 1000 for q in (50, 99))
-        failed = write_starvation.errors(samples)
-        note = (f"small reads x{LOAD_CLIENTS} clients: {len(samples):,} reads, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-                f"{failed} errors (5xx, timeouts, lost connections)")
+    for name, found in (("no writes", result.calm), ("during 3 PUTs of 50k triples", result.during)):
+        note = (f"small reads, wrk x{LOAD_CLIENTS} connections: {found.requests:,} reads at {found.rate:,.0f}/s, "
+                f"p50 {found.p50_ms:.1f} ms, p99 {found.p99_ms:.1f} ms, {found.errors} errors (non-2xx or 3xx, "
+                "socket errors, timeouts)")
         if name != "no writes":
             note += f"; PUTs: {puts}; /health/ready after them {result.ready_after}"
-        rows.append(Row(f"small reads x{LOAD_CLIENTS}, {name}: p99", triples, f"{p99:.0f} ms", "-", "-",
-                        "<= 500 ms, 0 errors", p99 <= 500 and failed == 0, note))
+        rows.append(Row(f"small reads x{LOAD_CLIENTS}, {name}: p99", triples, f"{found.p99_ms:.0f} ms", "-", "-",
+                        "<= 500 ms, 0 errors", found.p99_ms <= 500 and found.errors == 0, note))
     return rows
 
 

@@ -2,7 +2,7 @@
 ``/id/`` resource as JSON-LD, ``/health/ready``) from a few clients, first with no writes, then during three
 back-to-back PUTs of a 50,000-triple graph to ``/store``.
 
-    .venv/bin/python bench/write_starvation.py [--store var/store] [--clients 8] [--triples 50000] [--puts 3]
+    .venv/bin/python bench/write_starvation.py [--store var/store] [--clients 8] [--triples 50000] [--puts 3] [--wrk]
 
 Without ``--store`` it builds the project's own graph in a temporary directory; a given store is copied
 first, since the run writes to it. The server has a write token, ``KIM_WORKERS=--workers`` and the default
@@ -15,20 +15,24 @@ import argparse
 import asyncio
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.load import Sample, Workload, discover, percentile, send  # noqa: E402
+from bench.resource_bench import WrkResult, parse_wrk, require_wrk  # noqa: E402
 from bench.servers import BIN, Server, free_port, kimgraph_env, kimgraph_ready, start, wait_until  # noqa: E402
 
 TOKEN = "bench-write-token"
@@ -118,12 +122,10 @@ class Starvation:
     ready_after: int
 
 
-def during_puts(source: Path | None, work: Path, clients: int = 8, triples: int = 50_000, puts: int = 3,
-                calm: float = 5.0, workers: int = 2) -> Starvation:
-    """Small reads from ``clients`` clients, for ``calm`` seconds with no writes, then during ``puts``
-    back-to-back PUTs of ``triples`` triples, on a server over a copy of ``source`` (None: a new build of
-    the project's graph) made in ``work``."""
-    bodies = [payload(triples, seed) for seed in range(puts)]
+@contextmanager
+def writable_server(source: Path | None, work: Path, workers: int = 2) -> Iterator[str]:
+    """The URL of a server with a write token over a copy of ``source`` (None: a new build of the project's
+    graph) made in ``work``; stopped and the copy removed afterwards."""
     with ExitStack() as stack:
         store = work / "write-starvation-store"
         shutil.rmtree(store, ignore_errors=True)
@@ -138,27 +140,101 @@ def during_puts(source: Path | None, work: Path, clients: int = 8, triples: int 
                                 "--port", str(port)], work / "write-starvation-server.log", env=env)
         server = Server(process, f"http://127.0.0.1:{port}")
         wait_until(lambda: kimgraph_ready(server), process, "kimgraph serve")
-        url = server.url
+        yield server.url
 
+
+async def _put_all(url: str, bodies: list[bytes]) -> list[tuple[int, float]]:
+    """PUT each body as a graph of its own, one after the other: (status, seconds) of each."""
+    done = []
+    async with httpx.AsyncClient(base_url=url, timeout=300) as writer:
+        for n, body in enumerate(bodies):
+            started = time.perf_counter()
+            response = await writer.put("/store", params={"graph": f"urn:bench:write:graph{n}"}, content=body,
+                                        headers={"Content-Type": "application/n-triples",
+                                                 "Authorization": f"Bearer {TOKEN}"})
+            done.append((response.status_code, time.perf_counter() - started))
+    return done
+
+
+def during_puts(source: Path | None, work: Path, clients: int = 8, triples: int = 50_000, puts: int = 3,
+                calm: float = 5.0, workers: int = 2) -> Starvation:
+    """Small reads from ``clients`` Python clients (asyncio, one process), for ``calm`` seconds with no
+    writes, then during ``puts`` back-to-back PUTs of ``triples`` triples, on a writable_server."""
+    bodies = [payload(triples, seed) for seed in range(puts)]
+    with writable_server(source, work, workers) as url:
         async def quiet() -> None:
             await asyncio.sleep(calm)
 
-        async def writes() -> list[tuple[int, float]]:
-            done = []
-            async with httpx.AsyncClient(base_url=url, timeout=300) as writer:
-                for n, body in enumerate(bodies):
-                    started = time.perf_counter()
-                    response = await writer.put("/store", params={"graph": f"urn:bench:write:graph{n}"},
-                                                content=body, headers={"Content-Type": "application/n-triples",
-                                                                       "Authorization": f"Bearer {TOKEN}"})
-                    done.append((response.status_code, time.perf_counter() - started))
-            return done
-
         asyncio.run(_readers_during(url, clients, 99, quiet))  # warms caches; not reported
         calm_samples, _ = asyncio.run(_readers_during(url, clients, 1, quiet))
-        write_samples, put_results = asyncio.run(_readers_during(url, clients, 2, writes))
+        write_samples, put_results = asyncio.run(_readers_during(url, clients, 2, lambda: _put_all(url, bodies)))
         ready = httpx.get(url + "/health/ready", timeout=30).status_code
     return Starvation(calm_samples, write_samples, put_results, ready)
+
+
+WRK_READS = """
+local calls = {}
+for line in io.lines("%s") do
+  local path, accept = line:match("([^\t]*)\t(.*)")
+  calls[#calls + 1] = {path, accept}
+end
+request = function()
+  local call = calls[math.random(#calls)]
+  return wrk.format("GET", call[1], {["Accept"] = call[2]})
+end
+"""
+
+
+@dataclass
+class WrkStarvation:
+    """As Starvation, with wrk's figures for all the reads together."""
+
+    calm: WrkResult
+    during: WrkResult
+    puts: list[tuple[int, float]]
+    ready_after: int
+
+
+def wrk_during_puts(source: Path | None, work: Path, clients: int = 32, triples: int = 50_000, puts: int = 3,
+                    calm: float = 5.0, workers: int = 2) -> WrkStarvation:
+    """The reads of during_puts (one in five /health/ready, the rest /sparql lookups and /id/ JSON-LD in
+    equal parts) sent by wrk over ``clients`` connections: Python clients on the same two cores take a
+    large share of them and measure their own queueing (at N=750: p50 80 ms for reads the server answers
+    in a few). wrk runs until the last PUT has answered, then is stopped with SIGINT, after which it
+    reports."""
+    require_wrk()
+    bodies = [payload(triples, seed) for seed in range(puts)]
+    with writable_server(source, work, workers) as url:
+        calls, script = work / "write-starvation-reads.txt", work / "write-starvation-reads.lua"
+        calls.write_text(asyncio.run(_read_calls(url)))
+        script.write_text(WRK_READS % calls)
+        command = ["wrk", "-t2", f"-c{clients}", "--latency", "--timeout=30s", "-s", str(script)]
+        wrk_command = command + [f"-d{max(1, round(calm))}s", url]
+        subprocess.run(wrk_command, capture_output=True, text=True, check=True)  # warms caches; not reported
+        calm_result = parse_wrk(subprocess.run(wrk_command, capture_output=True, text=True, check=True).stdout)
+        with subprocess.Popen(command + ["-d3600s", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) as reader:
+            time.sleep(1)  # wrk's connections are open before the first PUT
+            put_results = asyncio.run(_put_all(url, bodies))
+            reader.send_signal(signal.SIGINT)
+            out, _ = reader.communicate(timeout=60)
+        ready = httpx.get(url + "/health/ready", timeout=30).status_code
+    return WrkStarvation(calm_result, parse_wrk(out), put_results, ready)
+
+
+async def _read_calls(url: str, count: int = 5000) -> str:
+    """``count`` reads as wrk_during_puts sends them, one "path<TAB>Accept" line each."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        workload = Workload(await discover(client), random.Random(7), READS)
+    lines = []
+    for n in range(count):
+        if n % 5 == 4:
+            lines.append("/health/ready\tapplication/json")
+            continue
+        call = workload.next_call()
+        path = call.path + ("?" + urlencode(call.params) if call.params else "")
+        lines.append(f"{path}\t{call.headers['Accept']}")
+    return "\n".join(lines) + "\n"
 
 
 def errors(samples: list[Sample]) -> int:
@@ -174,8 +250,22 @@ def main() -> None:
     parser.add_argument("--puts", type=int, default=3, help="back-to-back PUTs")
     parser.add_argument("--calm", type=float, default=5.0, help="seconds of reads with no writes, measured first")
     parser.add_argument("--workers", type=int, default=2, help="the server's KIM_WORKERS")
+    parser.add_argument("--wrk", action="store_true",
+                        help="send the reads with wrk (all kinds together) instead of Python clients (each kind)")
     args = parser.parse_args()
 
+    if args.wrk:
+        with tempfile.TemporaryDirectory(prefix="kim-write-bench-") as work:
+            found = wrk_during_puts(Path(args.store) if args.store else None, Path(work), args.clients,
+                                    args.triples, args.puts, args.calm, args.workers)
+        print(f"kimgraph serve, KIM_WORKERS={args.workers}; wrk, {args.clients} connections of small reads; "
+              f"{args.puts} back-to-back PUTs of {args.triples:,} triples")
+        print("PUTs (status, seconds): " + ", ".join(f"{status} {seconds:.2f}" for status, seconds in found.puts))
+        for name, result in (("calm", found.calm), ("writes", found.during)):
+            print(f"{name:8} {result.requests:7d} reads, {result.rate:,.0f}/s, p50 {result.p50_ms:.1f} ms, "
+                  f"p99 {result.p99_ms:.1f} ms, {result.errors} errors")
+        print(f"/health/ready after the writes: {found.ready_after}")
+        return
     with tempfile.TemporaryDirectory(prefix="kim-write-bench-") as work:
         result = during_puts(Path(args.store) if args.store else None, Path(work), args.clients, args.triples,
                              args.puts, args.calm, args.workers)
