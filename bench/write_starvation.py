@@ -237,11 +237,6 @@ async def _read_calls(url: str, count: int = 5000) -> str:
     return "\n".join(lines) + "\n"
 
 
-def errors(samples: list[Sample]) -> int:
-    """Reads that failed: a 5xx, a timeout or a lost connection."""
-    return sum(1 for s in samples if s.status is None or s.status >= 500)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", help="an existing store, copied first (default: build the project's graph)")
