@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each run")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--timeout", type=float, default=2.0, help="the server's KIM_QUERY_TIMEOUT")
-    parser.add_argument("--workers", type=int, default=2, help="the server's KIM_WORKERS")
+    parser.add_argument("--workers", type=int, help="the server's KIM_WORKERS (default: its setting)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unreported load first")
     args = parser.parse_args()
 
@@ -68,7 +68,8 @@ def main() -> None:
         runs["runaway"] = asyncio.run(run_load(url, args.seconds, args.clients, runaway=True, seed=1))
         healthy = httpx.get(url + "/health", timeout=30).status_code
 
-    print(f"kimgraph serve: KIM_QUERY_TIMEOUT={args.timeout:g} KIM_WORKERS={args.workers}; {args.clients} clients, "
+    print(f"kimgraph serve: KIM_QUERY_TIMEOUT={args.timeout:g} KIM_WORKERS={args.workers or 'default'}; "
+          f"{args.clients} clients, "
           f"{args.seconds:g} s per run; runaway run: one cartesian-product query per second besides them")
     for name, report in runs.items():
         print(format_report(report, name))

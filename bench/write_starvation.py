@@ -123,7 +123,7 @@ class Starvation:
 
 
 @contextmanager
-def writable_server(source: Path | None, work: Path, workers: int = 2) -> Iterator[str]:
+def writable_server(source: Path | None, work: Path, workers: int | None = None) -> Iterator[str]:
     """The URL of a server with a write token over a copy of ``source`` (None: a new build of the project's
     graph) made in ``work``; stopped and the copy removed afterwards."""
     with ExitStack() as stack:
@@ -157,7 +157,7 @@ async def _put_all(url: str, bodies: list[bytes]) -> list[tuple[int, float]]:
 
 
 def during_puts(source: Path | None, work: Path, clients: int = 8, triples: int = 50_000, puts: int = 3,
-                calm: float = 5.0, workers: int = 2) -> Starvation:
+                calm: float = 5.0, workers: int | None = None) -> Starvation:
     """Small reads from ``clients`` Python clients (asyncio, one process), for ``calm`` seconds with no
     writes, then during ``puts`` back-to-back PUTs of ``triples`` triples, on a writable_server."""
     bodies = [payload(triples, seed) for seed in range(puts)]
@@ -196,7 +196,7 @@ class WrkStarvation:
 
 
 def wrk_during_puts(source: Path | None, work: Path, clients: int = 32, triples: int = 50_000, puts: int = 3,
-                    calm: float = 5.0, workers: int = 2) -> WrkStarvation:
+                    calm: float = 5.0, workers: int | None = None) -> WrkStarvation:
     """The reads of during_puts (one in five /health/ready, the rest /sparql lookups and /id/ JSON-LD in
     equal parts) sent by wrk over ``clients`` connections: Python clients on the same two cores take a
     large share of them and measure their own queueing (at N=750: p50 80 ms for reads the server answers
@@ -244,7 +244,7 @@ def main() -> None:
     parser.add_argument("--triples", type=int, default=50_000, help="triples in each PUT")
     parser.add_argument("--puts", type=int, default=3, help="back-to-back PUTs")
     parser.add_argument("--calm", type=float, default=5.0, help="seconds of reads with no writes, measured first")
-    parser.add_argument("--workers", type=int, default=2, help="the server's KIM_WORKERS")
+    parser.add_argument("--workers", type=int, help="the server's KIM_WORKERS (default: its setting)")
     parser.add_argument("--wrk", action="store_true",
                         help="send the reads with wrk (all kinds together) instead of Python clients (each kind)")
     args = parser.parse_args()
@@ -253,7 +253,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="kim-write-bench-") as work:
             found = wrk_during_puts(Path(args.store) if args.store else None, Path(work), args.clients,
                                     args.triples, args.puts, args.calm, args.workers)
-        print(f"kimgraph serve, KIM_WORKERS={args.workers}; wrk, {args.clients} connections of small reads; "
+        print(f"kimgraph serve, KIM_WORKERS={args.workers or 'default'}; wrk, {args.clients} connections of "
+              "small reads; "
               f"{args.puts} back-to-back PUTs of {args.triples:,} triples")
         print("PUTs (status, seconds): " + ", ".join(f"{status} {seconds:.2f}" for status, seconds in found.puts))
         for name, result in (("calm", found.calm), ("writes", found.during)):
@@ -264,7 +265,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kim-write-bench-") as work:
         result = during_puts(Path(args.store) if args.store else None, Path(work), args.clients, args.triples,
                              args.puts, args.calm, args.workers)
-    print(f"kimgraph serve, KIM_WORKERS={args.workers}; {args.clients} clients sending small reads; "
+    print(f"kimgraph serve, KIM_WORKERS={args.workers or 'default'}; {args.clients} clients sending small reads; "
           f"{args.puts} back-to-back PUTs of {args.triples:,} triples")
     print("PUTs (status, seconds): " + ", ".join(f"{status} {seconds:.2f}" for status, seconds in result.puts))
     print(f"{'run':8} {'kind':13} {'reads':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}")

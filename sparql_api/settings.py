@@ -64,8 +64,11 @@ class Settings(BaseSettings):
     max_result_rows: int = 100_000
     """Most solutions or triples a query may return."""
 
-    workers: int = 2
+    workers: int = 1
     """Query worker processes (each can be stopped when a query overruns)."""
+
+    worker_threads: int = 4
+    """Queries each worker process runs at once (``KIM_WORKER_THREADS``); they share its store's caches."""
 
     answer_cache_mb: float = 32.0
     """Memory, in MB, for answers of SPARQL queries kept until the next write (``KIM_ANSWER_CACHE_MB``; 0: none):

@@ -1,19 +1,23 @@
-"""Query worker processes: each opens the store read-only and is killed when a query overruns its time.
+"""Query worker processes: each opens the store read-only, runs a few queries at once on threads, and is
+killed when one of them overruns its time.
 
 pyoxigraph cannot cancel a running query (oxigraph#1926), so a limit that really stops the work needs
-a process that can be killed. Each worker runs one query at a time, serialises the whole answer to
-bytes and only then sends it back, so a query that times out has sent nothing: the client gets a 503
-problem instead of a 200 followed by half a body. Read-only stores are snapshots, so every job carries
-the data version it expects and a worker reopens the store when its own is older.
+a process that can be killed. A worker runs each query on a thread of its own (pyoxigraph evaluates and
+serialises without holding the GIL, so they run in parallel), serialises the whole answer to bytes and
+only then sends it back, with the job's number, so a query that times out has sent nothing: the client
+gets a 503 problem instead of a 200 followed by half a body. The queries on one worker share its store's
+caches, as they would in one process. Read-only stores are snapshots, so every job carries the data
+version it expects and a worker reopens the store when its own is older.
 
-A query still running after ``LONG_QUERY`` seconds is set aside: its worker leaves the pool's count
-and a new worker takes its place, so a few runaway queries cannot hold every worker while short
-queries wait. When that query ends, its worker (whose caches are warm) rejoins the pool and the next
-worker to finish a query is retired instead, so there are never more than three times the pool's
-size; the workers above its size that are still idle ``SURPLUS_IDLE`` seconds later are retired too.
-Workers are forked from a forkserver that has already imported this module, so a replacement is ready
-in tens of milliseconds, not a second. A query waits up to ``QUEUE_WAIT``
-seconds (at least the time limit) for a worker before the client gets a 503 "Service busy".
+Each worker takes ``threads`` queries at a time. A query still running after ``LONG_QUERY`` seconds is
+set aside: it no longer counts against its worker's threads, so a few long queries cannot hold every
+thread while short ones wait (at most ``size * threads`` queries are set aside at once). When a query
+overruns the time limit its worker is killed and replaced; the other queries it was running are sent
+again to a worker (up to ``RETRIES`` times), since reads can be repeated. A worker that dies of itself is
+replaced at once; its queries get a 500, since one of them may be what killed it. Workers are forked from a
+forkserver that has already imported this module, so a replacement is ready in tens of milliseconds, not
+a second. A query waits up to ``QUEUE_WAIT`` seconds (at least the time limit) for a thread before the
+client gets a 503 "Service busy".
 
 Workers start in the background, so the server answers (liveness) before they are ready; a worker
 that cannot start is tried again after a back-off (0.1 s, growing to 5 s), and readiness stays
@@ -23,6 +27,7 @@ that cannot start is tried again after a back-off (0.1 s, growing to 5 s), and r
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import multiprocessing
@@ -32,7 +37,9 @@ import re
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,8 +62,8 @@ kills the process. The memory is reserved, not used, until a query goes that dee
 _STACK_SIZE_LOCK = threading.Lock()
 LONG_QUERY = 0.25  # seconds after which a running query is set aside (see the module docstring)
 QUEUE_WAIT = 10.0
-SURPLUS_IDLE = 2.0
-"""Seconds after a set-aside worker rejoins the pool until the idle workers above the pool's size are retired."""
+RETRIES = 2
+"""Times a query is sent again when its worker was killed for another query's sake."""
 RESTART_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 """Seconds between attempts to start a worker that could not start (the last repeats until one starts)."""
 
@@ -141,15 +148,6 @@ def _open(path: str, attempts: int = 20) -> Store:
     raise AssertionError("unreachable")
 
 
-def _run(store: Store, path: str, job: QueryJob) -> tuple[Store, QueryAnswer]:
-    """Execute a job; when the snapshot's files were compacted away under it, reopen and try once more."""
-    try:
-        return store, execute(store, job)
-    except (RuntimeError, OSError):
-        store = _open(path)
-        return store, execute(store, job)
-
-
 def call_with_stack(function, *args):
     """``function(*args)`` on a thread of its own with a STACK_BYTES stack: its result, or its exception.
 
@@ -177,45 +175,92 @@ def call_with_stack(function, *args):
     return outcome["value"]
 
 
-def _worker_main(path: str, version: int, conn) -> None:
-    """A worker process: its loop runs on a thread with a stack deep enough for any query within the limits."""
+def _worker_main(path: str, version: int, capacity: int, conn) -> None:
+    """A worker process: it receives jobs and runs up to ``capacity`` of them at once, each on a thread with a
+    stack deep enough for any query within the limits."""
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us
-    call_with_stack(_serve, path, version, conn)
+    threading.stack_size(STACK_BYTES)  # this process's threads from now on: the query threads
+    _serve_jobs(path, version, capacity, conn)
 
 
-def _serve(path: str, version: int, conn) -> None:
-    """A worker's loop: receive a job, answer ("ok", QueryAnswer) or ("error", class name, detail)."""
-    store = _open(path)
+class _Snapshot:
+    """A worker's read-only store, reopened when a job names a newer data version."""
+
+    def __init__(self, path: str, version: int):
+        self.path, self.version, self.store = path, version, _open(path)
+        self.lock = threading.Lock()
+
+    def of(self, version: int) -> Store:
+        with self.lock:
+            if version > self.version:
+                self.store, self.version = _open(self.path), version
+            return self.store
+
+    def reopened(self, stale: Store) -> Store:
+        """A fresh snapshot when ``stale``'s files were compacted away under it (another thread may have
+        reopened it already)."""
+        with self.lock:
+            if self.store is stale:
+                self.store = _open(self.path)
+            return self.store
+
+
+def _answer(snapshot: _Snapshot, job: QueryJob) -> tuple:
+    """A job's outcome: ("ok", QueryAnswer) or ("error", class name, detail)."""
+    try:
+        store = snapshot.of(job.version)
+        try:
+            return ("ok", execute(store, job))
+        except (RuntimeError, OSError):
+            return ("ok", execute(snapshot.reopened(store), job))
+    except KimError as e:
+        return ("error", type(e).__name__, e.detail)
+    except Exception:
+        log.exception("query failed unexpectedly")
+        return ("error", "KimError", "the query failed unexpectedly")
+
+
+def _serve_jobs(path: str, version: int, capacity: int, conn) -> None:
+    """A worker's loop: receive (id, job), answer (id, outcome) from a thread once the job is done."""
+    snapshot = _Snapshot(path, version)
+    sending = threading.Lock()
+
+    def run(job_id: int, job: QueryJob) -> None:
+        outcome = _answer(snapshot, job)
+        with sending:
+            try:
+                conn.send((job_id, outcome))
+            except OSError:
+                pass  # the parent has gone
+
     conn.send("ready")
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return  # the parent has gone
-        if job is None:
-            return
-        try:
-            if job.version != version:
-                store, version = _open(path), job.version
-            store, answer = _run(store, path, job)
-            conn.send(("ok", answer))
-        except KimError as e:
-            conn.send(("error", type(e).__name__, e.detail))
-        except Exception:
-            log.exception("query failed unexpectedly")
-            conn.send(("error", "KimError", "the query failed unexpectedly"))
+    threads = ThreadPoolExecutor(max_workers=capacity, thread_name_prefix="kimgraph-sparql")
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                return  # the parent has gone
+            if message is None:
+                return
+            threads.submit(run, *message)
+    finally:
+        threads.shutdown(wait=False, cancel_futures=True)
 
 
 class _Worker:
-    """One worker process and our end of its pipe."""
+    """One worker process, our end of its pipe, and the jobs sent to it that it has not answered."""
 
-    def __init__(self, ctx, path: Path, version: int):
+    def __init__(self, ctx, path: Path, version: int, capacity: int):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(str(path), version, child),
+        self.process = ctx.Process(target=_worker_main, args=(str(path), version, capacity, child),
                                    name="kimgraph-query", daemon=True)
         self.process.start()
         child.close()
+        self.calls: dict[int, _Call] = {}
+        self.busy = 0  # jobs that count against its threads (not those set aside as long)
+        self.serving = False  # in the pool: its pipe is watched and it takes jobs
 
     def wait_ready(self) -> bool:
         try:
@@ -227,6 +272,15 @@ class _Worker:
         self.process.kill()
         self.process.join(5)
         self.conn.close()
+
+
+@dataclass(eq=False)
+class _Call:
+    """A job sent to a worker: the future its answer goes to, and its timers."""
+
+    answer: asyncio.Future
+    timers: tuple = ()
+    long: bool = False  # set aside: no longer counted against its worker's threads
 
 
 class DataVersion:
@@ -245,21 +299,24 @@ class DataVersion:
 
 
 class QueryPool:
-    """A few worker processes; ``run`` answers within ``timeout`` seconds or raises QueryTimeout."""
+    """A few worker processes of a few query threads each; ``run`` answers within ``timeout`` seconds or
+    raises QueryTimeout."""
 
-    def __init__(self, path: Path, size: int, timeout: float, version: DataVersion, *,
+    def __init__(self, path: Path, size: int, timeout: float, version: DataVersion, *, threads: int = 2,
                  on_timeout: Callable[[], None] | None = None):
         self.path, self.size, self.timeout, self.version = Path(path), max(size, 1), timeout, version
+        self.threads = max(threads, 1)
         self.on_timeout = on_timeout  # called once for each query stopped by the time limit
         self._ctx = worker_context()
         self.long_after = min(LONG_QUERY, timeout / 2)
         self.queue_wait = max(QUEUE_WAIT, timeout)
-        self.max_aside = 2 * self.size  # bounds the processes (and CPU) that overrunning queries can take
+        self.max_aside = self.size * self.threads  # bounds the threads (and CPU) that overrunning queries take
         self._aside = 0
-        self._surplus = 0  # workers above the pool's size, retired as they finish their queries
-        self._lock = threading.Lock()
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._lock = threading.Lock()  # around _all and _closed, which other threads read
         self._all: set[_Worker] = set()
+        self._serving: list[_Worker] = []
+        self._waiting: deque[asyncio.Future[_Worker]] = deque()
+        self._ids = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
@@ -272,55 +329,16 @@ class QueryPool:
         for _ in range(self.size):
             self._replace(None)
 
-    def _spawn(self) -> _Worker:
-        worker = _Worker(self._ctx, self.path, self.version.value)
-        if not worker.wait_ready():
-            worker.kill()
-            raise RuntimeError(f"a query worker could not open the store at {self.path}")
-        with self._lock:
-            if not self._closed:
-                self._all.add(worker)
-                return worker
-        worker.kill()  # the pool closed while this worker started
-        raise RuntimeError("the query pool is closed")
-
-    def _replace(self, dead: _Worker | None, respawn: bool = True) -> None:
-        """Kill ``dead`` (if any) and start another worker (if ``respawn``) in the background, so the
-        caller can answer at once."""
-        if dead is not None:
-            self._all.discard(dead)
-
-        def restart() -> None:
-            if dead is not None:
-                dead.kill()
-            attempt = 0
-            while not self._closed and respawn:
-                try:
-                    worker = self._spawn()
-                except Exception as e:
-                    delay = RESTART_DELAYS[min(attempt, len(RESTART_DELAYS) - 1)]
-                    attempt += 1
-                    log.warning("could not start a query worker (attempt %d), trying again in %g s: %s",
-                                attempt, delay, e)
-                    time.sleep(delay)
-                    continue
-                if self._closed:
-                    self._all.discard(worker)
-                    worker.kill()
-                    return
-                self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
-                return
-
-        threading.Thread(target=restart, name="kimgraph-restart", daemon=True).start()
-
     async def run(self, job: QueryJob) -> QueryAnswer:
-        """Run ``job`` on an idle worker; QueryTimeout (503) when it takes longer than the limit."""
-        try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout=self.queue_wait)
-        except TimeoutError:
-            raise ServiceBusy(f"every query worker stayed busy for {self.queue_wait:g} s; try again shortly",
-                              retry_after=_retry_after(self.timeout)) from None
-        outcome = await self._exchange(worker, job)
+        """Run ``job`` on a free thread of a worker; QueryTimeout (503) when it takes longer than the limit."""
+        queue_deadline = self._loop.time() + self.queue_wait
+        for _ in range(RETRIES + 1):
+            outcome = await self._exchange(await self._acquire(queue_deadline), job)
+            if outcome[0] != "again":
+                break
+        else:
+            raise ServiceBusy("the query was stopped with other queries that overran their time; try again shortly",
+                              retry_after=_retry_after(self.timeout))
         if outcome[0] == "ok":
             return outcome[1]
         if outcome[0] == "timeout":
@@ -344,115 +362,191 @@ class QueryPool:
 
     def alive(self) -> int:
         """How many worker processes are running (one being restarted after a timeout is not counted)."""
-        return sum(worker.process.is_alive() for worker in list(self._all))
+        with self._lock:
+            workers = list(self._all)
+        return sum(worker.process.is_alive() for worker in workers)
+
+    # -- on the event loop from here on
+
+    async def _acquire(self, deadline: float) -> _Worker:
+        """A worker with a thread free, counted busy for the caller; the longest waiting caller goes first."""
+        if not self._waiting:
+            free = [worker for worker in self._serving if worker.busy < self.threads]
+            if free:
+                worker = min(free, key=lambda w: w.busy)
+                worker.busy += 1
+                return worker
+        waiter = self._loop.create_future()
+        self._waiting.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter, max(deadline - self._loop.time(), 0))
+        except TimeoutError:
+            raise ServiceBusy(f"every query worker stayed busy for {self.queue_wait:g} s; try again shortly",
+                              retry_after=_retry_after(self.timeout)) from None
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed a thread just as the request went away
+                self._release(waiter.result())
+            raise
+
+    def _release(self, worker: _Worker) -> None:
+        """A thread of ``worker`` is free: hand it to the longest waiting caller, or count it free."""
+        if not worker.serving:
+            return
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        worker.busy -= 1
 
     async def _exchange(self, worker: _Worker, job: QueryJob) -> tuple:
-        """Send a job and wait for its answer on the event loop (the pipe is watched, no thread waits on it).
+        """Send a job and wait for its outcome: ("ok", answer), ("error", ...), ("timeout",), ("died",), or
+        ("again",) when its worker was stopped for another job's sake.
 
-        A worker whose wait is abandoned (the request was cancelled) is stopped, so that it cannot answer
-        the next request with this one's result.
+        The bookkeeping is the pool's, not the caller's: when the request goes away, its job still holds its
+        thread until it ends, and is still stopped if it overruns.
         """
-        aside = False
+        if not worker.serving:  # lost after it was handed to this caller, before the caller resumed
+            return ("again",)
+        job_id = next(self._ids)
+        call = worker.calls[job_id] = _Call(self._loop.create_future())
         try:
-            worker.conn.send(job)
-            if not await _readable(worker.conn, self.long_after):
-                aside = self._set_aside()
-                if not await _readable(worker.conn, self.timeout - self.long_after):
-                    self._end(worker, aside)
-                    return ("timeout",)
-            outcome = worker.conn.recv()  # the worker sends each answer whole, once it is ready
-        except (EOFError, OSError):
-            self._end(worker, aside)
-            return ("died",)
-        except BaseException:
-            self._end(worker, aside)
-            raise
-        self._return(worker, aside)
-        return outcome
-
-    def _return(self, worker: _Worker, aside: bool) -> None:
-        """Put a worker that answered back in the pool, or retire one when the pool is above its size.
-
-        A worker set aside has a replacement already; it comes back anyway (its store's caches are warm,
-        a new worker's are cold) and the next worker to finish a query is retired in its place.
-        """
-        with self._lock:
-            if aside:
-                self._aside -= 1
-                self._surplus += 1
-                retire = False
-            else:
-                retire = self._surplus > 0
-                if retire:
-                    self._surplus -= 1
-        if retire:
-            self._replace(worker, respawn=False)
+            worker.conn.send((job_id, job))
+        except OSError:  # it has died, and not of this job, which it never received
+            del worker.calls[job_id]
+            self._lost(worker)
+            return ("again",)
         else:
-            self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
-            if aside:
-                self._loop.call_soon_threadsafe(self._loop.call_later, SURPLUS_IDLE, self._trim)
+            call.timers = (self._loop.call_later(self.long_after, self._went_long, worker, job_id),
+                           self._loop.call_later(self.timeout, self._overran, worker, job_id))
+        return await call.answer
 
-    def _trim(self) -> None:
-        """Retire idle workers above the pool's size, so that after a burst of long queries the pool is back
-        to its size (and its memory) without waiting for more queries to finish."""
-        while True:
-            with self._lock:
-                if self._closed or self._surplus <= 0 or self._idle.empty():
-                    return
-                self._surplus -= 1
-                worker = self._idle.get_nowait()
-            self._replace(worker, respawn=False)
+    def _received(self, worker: _Worker) -> None:
+        """The worker's pipe is readable: hand over each answer it has sent (each is sent whole)."""
+        try:
+            while worker.serving and worker.conn.poll(0):
+                job_id, outcome = worker.conn.recv()
+                self._finish(worker, job_id, outcome)
+        except (EOFError, OSError):
+            if worker.serving:
+                log.warning("a query worker stopped unexpectedly")
+                self._lost(worker)
 
-    def _set_aside(self) -> bool:
-        """Take a long-running query's worker out of the pool's count and start another in its place."""
+    def _finish(self, worker: _Worker, job_id: int, outcome: tuple) -> None:
+        call = worker.calls.pop(job_id, None)
+        if call is None:
+            return
+        for timer in call.timers:
+            timer.cancel()
+        if call.long:
+            self._aside -= 1
+        else:
+            self._release(worker)
+        if not call.answer.done():  # not given up by its request
+            call.answer.set_result(outcome)
+
+    def _went_long(self, worker: _Worker, job_id: int) -> None:
+        """A job still running after ``long_after`` seconds: its thread no longer counts against its worker's,
+        so that a few long queries cannot hold every thread while short ones wait."""
+        call = worker.calls.get(job_id)
+        if call is None or self._aside >= self.max_aside:
+            return
+        call.long = True
+        self._aside += 1
+        self._release(worker)
+
+    def _overran(self, worker: _Worker, job_id: int) -> None:
+        """A job past the time limit: its worker is killed (the only way to stop a query) and replaced."""
+        if job_id in worker.calls:
+            self._lost(worker, overran=job_id)
+
+    def _lost(self, worker: _Worker, overran: int | None = None) -> None:
+        """Take a worker out of the pool, kill and replace it. Killed for its job ``overran``: that job gets
+        ("timeout",) and the others ("again",), to be sent to another worker. Dead of itself: its jobs get
+        ("died",), since one of them may be what killed it."""
+        if not worker.serving:
+            return
+        worker.serving = False
+        self._serving.remove(worker)
+        self._loop.remove_reader(worker.conn.fileno())
+        for job_id in list(worker.calls):
+            outcome = ("died",) if overran is None else ("timeout",) if job_id == overran else ("again",)
+            self._finish(worker, job_id, outcome)
+        self._replace(worker)
+
+    def _join(self, worker: _Worker) -> None:
+        """A started worker joins the pool: its pipe is watched and its threads go to the waiting callers."""
         with self._lock:
-            if self._aside >= self.max_aside:
-                return False
-            self._aside += 1
-            if self._surplus > 0:  # a worker above the pool's size is there to take its place
-                self._surplus -= 1
-                return True
-        self._replace(None)
-        return True
+            closed = self._closed
+        if closed:
+            self._replace(worker, respawn=False)
+            return
+        fd = worker.conn.fileno()
+        self._loop.add_reader(fd, self._received, worker)
+        os.set_blocking(fd, True)  # uvloop makes a watched descriptor non-blocking; recv reads whole messages
+        worker.serving = True
+        self._serving.append(worker)
+        worker.busy = self.threads
+        for _ in range(self.threads):
+            self._release(worker)
 
-    def _end(self, worker: _Worker, aside: bool) -> None:
-        """Stop a worker that timed out, died or was set aside; replace it unless that was done already."""
-        if aside:
+    # -- from any thread
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._ctx, self.path, self.version.value, self.threads + self.max_aside)
+        if not worker.wait_ready():
+            worker.kill()
+            raise RuntimeError(f"a query worker could not open the store at {self.path}")
+        with self._lock:
+            if not self._closed:
+                self._all.add(worker)
+                return worker
+        worker.kill()  # the pool closed while this worker started
+        raise RuntimeError("the query pool is closed")
+
+    def _replace(self, dead: _Worker | None, respawn: bool = True) -> None:
+        """Kill ``dead`` (if any) and start another worker (if ``respawn``) in the background, so the
+        caller can answer at once."""
+        if dead is not None:
             with self._lock:
-                self._aside -= 1
-        self._replace(worker, respawn=not aside)
+                self._all.discard(dead)
+
+        def restart() -> None:
+            if dead is not None:
+                dead.kill()
+            attempt = 0
+            while not self._closed and respawn:
+                try:
+                    worker = self._spawn()
+                except Exception as e:
+                    delay = RESTART_DELAYS[min(attempt, len(RESTART_DELAYS) - 1)]
+                    attempt += 1
+                    log.warning("could not start a query worker (attempt %d), trying again in %g s: %s",
+                                attempt, delay, e)
+                    time.sleep(delay)
+                    continue
+                try:
+                    self._loop.call_soon_threadsafe(self._join, worker)
+                except RuntimeError:  # the event loop has closed
+                    worker.kill()
+                return
+
+        threading.Thread(target=restart, name="kimgraph-restart", daemon=True).start()
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-        for worker in list(self._all):
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
             try:
                 worker.conn.send(None)
             except OSError:
                 pass
-        for worker in list(self._all):
+        for worker in workers:
             worker.process.join(2)
             if worker.process.is_alive():
                 worker.kill()
-        self._all.clear()
-
-
-async def _readable(conn, seconds: float) -> bool:
-    """Whether ``conn`` has something to read within ``seconds``, waiting on the event loop."""
-    if conn.poll(0):
-        return True
-    loop = asyncio.get_running_loop()
-    ready = loop.create_future()
-    fd = conn.fileno()
-    loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
-    try:
-        await asyncio.wait_for(ready, max(seconds, 0))
-        return True
-    except TimeoutError:
-        return False
-    finally:
-        loop.remove_reader(fd)
-        os.set_blocking(fd, True)  # uvloop makes a watched descriptor non-blocking; recv reads whole messages
 
 
 def worker_context():

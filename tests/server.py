@@ -110,23 +110,34 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path, limit: f
     raise RuntimeError(f"the server was not ready within {limit} s:\n{log.read_text()}")
 
 
-def worker_pids(url: str) -> set[int]:
-    """The query worker processes of a running server (Linux /proc): forked by its forkserver, or, where
-    there is none, spawned by the server itself (not to be mixed up with the search index's builder,
-    which the server spawns too)."""
-    parent = SERVER_PIDS[url]
-    processes = {}  # pid -> (parent pid, command line)
+def _processes() -> dict[int, tuple[int, bytes]]:
+    """Every process (Linux /proc): pid -> (parent pid, command line)."""
+    processes = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             processes[int(stat.parent.name)] = (int(fields[1]), (stat.parent / "cmdline").read_bytes())
         except (OSError, IndexError, ValueError):
             continue
-    forkservers = {pid for pid, (ppid, cmdline) in processes.items()
-                   if ppid == parent and b"multiprocessing.forkserver" in cmdline}
+    return processes
+
+
+def _forkservers(url: str, processes: dict[int, tuple[int, bytes]]) -> set[int]:
+    parent = SERVER_PIDS[url]
+    return {pid for pid, (ppid, cmdline) in processes.items()
+            if ppid == parent and b"multiprocessing.forkserver" in cmdline}
+
+
+def worker_pids(url: str) -> set[int]:
+    """The query worker processes of a running server (Linux /proc): forked by its forkserver, or, where
+    there is none, spawned by the server itself (not to be mixed up with the search index's builder,
+    which the server spawns too)."""
+    processes = _processes()
+    forkservers = _forkservers(url, processes)
     if forkservers:
         return {pid for pid, (ppid, _) in processes.items() if ppid in forkservers}
-    return {pid for pid, (ppid, cmdline) in processes.items() if ppid == parent and b"spawn_main" in cmdline}
+    return {pid for pid, (ppid, cmdline) in processes.items()
+            if ppid == SERVER_PIDS[url] and b"spawn_main" in cmdline}
 
 
 def kill_query_workers(url: str) -> None:
@@ -135,6 +146,21 @@ def kill_query_workers(url: str) -> None:
     assert pids, "the server has no query worker processes"
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
+
+
+@contextmanager
+def no_new_workers(url: str) -> Iterator[None]:
+    """Inside, a running server cannot start a query worker: its forkserver is stopped (SIGSTOP), so workers
+    killed meanwhile stay dead until the block ends."""
+    forkservers = _forkservers(url, _processes())
+    assert forkservers, "the server has no forkserver"
+    for pid in forkservers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in forkservers:
+            os.kill(pid, signal.SIGCONT)
 
 
 def unique_ask() -> str:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server import READ_ENV, SECRET, kill_query_workers, unique_ask, wait_until_ready
+from tests.server import READ_ENV, SECRET, kill_query_workers, no_new_workers, unique_ask, wait_until_ready
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 ACCESS_FIELDS = {"time", "method", "route", "path", "status", "duration_ms", "bytes", "client", "request_id"}
@@ -87,17 +87,19 @@ def test_data_version_changes_after_an_authorised_update(guarded_server):
 
 def test_not_ready_without_query_workers_but_still_live(guarded_server):
     url, _ = guarded_server
-    kill_query_workers(url)
-    deadline = time.monotonic() + 10
-    while (response := httpx.get(url + "/health/ready")).status_code == 200 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with no_new_workers(url):
+        kill_query_workers(url)
+        deadline = time.monotonic() + 10
+        while (response := httpx.get(url + "/health/ready")).status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        live = httpx.get(url + "/health/live").status_code
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert int(response.headers["retry-after"]) >= 1
     problem = response.json()
     assert problem["status"] == 503 and "worker" in problem["detail"]
-    assert httpx.get(url + "/health/live").status_code == 200
-    wait_until_ready(url)  # each query that meets a dead worker has it replaced
+    assert live == 200
+    wait_until_ready(url)  # dead workers are replaced once they can start
 
 
 # ------------------------------------------------------------------ metrics

@@ -17,8 +17,9 @@ import httpx
 import pytest
 
 from sparql_api import workers
+from sparql_api.errors import QueryTimeout
 from sparql_api.workers import DataVersion, QueryJob, QueryPool
-from tests.server import ROOT, SERVER_PIDS, TOKEN, copy_store, free_port, kill_query_workers, unique_ask, worker_pids
+from tests.server import ROOT, SERVER_PIDS, TOKEN, copy_store, free_port, no_new_workers, unique_ask, worker_pids
 
 
 class _Started:
@@ -38,9 +39,11 @@ def test_a_worker_that_cannot_start_is_tried_again_until_it_starts(monkeypatch, 
     async def restart_one():
         pool = QueryPool(tmp_path, 1, 1.0, DataVersion())
         pool._loop = asyncio.get_running_loop()
+        joined: asyncio.Queue = asyncio.Queue()
         monkeypatch.setattr(pool, "_spawn", spawn)
+        monkeypatch.setattr(pool, "_join", joined.put_nowait)
         pool._replace(None)
-        return await asyncio.wait_for(pool._idle.get(), 10)
+        return await asyncio.wait_for(joined.get(), 10)
 
     started = asyncio.run(restart_one())
     assert isinstance(started, _Started)
@@ -72,7 +75,67 @@ def test_a_closed_pool_stops_trying(monkeypatch, tmp_path):
 
 
 LONG_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { { SELECT ?a WHERE { ?a a ?c } LIMIT 2000 } ?d a ?f }"
-"""About 0.8 s on the project's store: long enough to have its worker set aside and replaced."""
+"""About 0.8 s on the project's store."""
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+ASK = "ASK { ?s ?p ?o }"
+
+
+def _job(sparql: str) -> QueryJob:
+    return QueryJob(sparql=sparql, base_iri="http://example.org/")
+
+
+def _count(answer) -> int:
+    return int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
+
+
+def test_a_long_query_does_not_hold_back_short_ones_on_its_worker(monkeypatch, built_store_path):
+    monkeypatch.setattr(workers, "LONG_QUERY", 0.05)  # set aside however fast the machine
+
+    async def beside_a_long_query() -> tuple[list[bool], bool, int, int]:
+        pool = QueryPool(built_store_path, 1, 60.0, DataVersion(), threads=1)
+        await pool.start()
+        assert await pool.started()
+        try:
+            long = asyncio.ensure_future(pool.run(_job(LONG_QUERY)))
+            await asyncio.sleep(0.2)
+            answers = [json.loads((await pool.run(_job(ASK))).body)["boolean"] for _ in range(3)]
+            ran_beside = not long.done()  # the one thread was the long query's: the short ones ran beside it
+            processes = pool.alive()
+            return answers, ran_beside, _count(await long), processes
+        finally:
+            pool.close()
+
+    answers, ran_beside, count, processes = asyncio.run(beside_a_long_query())
+    assert answers == [True, True, True]
+    assert ran_beside
+    assert count > 2000
+    assert processes == 1  # threads, not processes
+
+
+def test_queries_beside_one_that_overran_are_answered_by_the_replacement(built_store_path):
+    stopped = []
+
+    async def overrun() -> tuple[type, int, int, set[int], set[int]]:
+        pool = QueryPool(built_store_path, 1, 3.0, DataVersion(), threads=2, on_timeout=lambda: stopped.append(1))
+        await pool.start()
+        assert await pool.started()
+        try:
+            before = {worker.process.pid for worker in pool._all}
+            runaway = asyncio.ensure_future(pool.run(_job(RUNAWAY)))
+            await asyncio.sleep(2.5)
+            beside = asyncio.ensure_future(pool.run(_job(LONG_QUERY)))  # still running when the runaway is stopped
+            outcome = await asyncio.gather(runaway, return_exceptions=True)
+            count = _count(await beside)
+            await asyncio.to_thread(_until, lambda: pool.alive() == 1)
+            return type(outcome[0]), count, pool.alive(), before, {worker.process.pid for worker in pool._all}
+        finally:
+            pool.close()
+
+    error, count, alive, before, after = asyncio.run(overrun())
+    assert error is QueryTimeout
+    assert stopped == [1]
+    assert count > 2000  # sent again, whole, to the worker that replaced the killed one
+    assert alive == 1 and before.isdisjoint(after)
 
 
 def _until(condition, seconds: float = 20.0) -> bool:
@@ -82,47 +145,24 @@ def _until(condition, seconds: float = 20.0) -> bool:
     return condition()
 
 
-def test_workers_above_the_pool_size_are_retired_once_idle(monkeypatch, built_store_path):
-    monkeypatch.setattr(workers, "SURPLUS_IDLE", 0.3)
-    monkeypatch.setattr(workers, "LONG_QUERY", 0.05)  # the query's worker is set aside however fast the machine
-
-    async def burst() -> tuple[int, int, int]:
-        pool = QueryPool(built_store_path, 1, 60.0, DataVersion())
-        await pool.start()
-        assert await pool.started()
-        try:
-            answer = await pool.run(QueryJob(sparql=LONG_QUERY, base_iri="http://example.org/"))
-            count = int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
-            # The long query's worker is back in the pool beside its replacement, until both have idled.
-            await asyncio.to_thread(_until, lambda: pool.alive() == 2)
-            above = pool.alive()
-            await asyncio.to_thread(_until, lambda: pool.alive() == 1)
-            return count, above, pool.alive()
-        finally:
-            pool.close()
-
-    count, above, after = asyncio.run(burst())
-    assert count > 2000
-    assert (above, after) == (2, 1)
-
-
 def test_ready_is_503_while_fewer_workers_than_configured_are_alive(guarded_server):
     url, _ = guarded_server
     before = worker_pids(url)
-    os.kill(sorted(before)[0], signal.SIGKILL)  # one of two
-    deadline = time.monotonic() + 10
-    while (response := httpx.get(url + "/health/ready")).status_code == 200 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with no_new_workers(url):
+        os.kill(sorted(before)[0], signal.SIGKILL)  # one of two
+        deadline = time.monotonic() + 10
+        while (response := httpx.get(url + "/health/ready")).status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        answered = httpx.get(url + "/sparql", params={"query": unique_ask()}).status_code  # by the other
     assert response.status_code == 503
-    problem = response.json()
-    assert "1 of 2 query workers" in problem["detail"]
-    kill_query_workers(url)  # and the rest: a query meeting a dead worker has it replaced
-    deadline = time.monotonic() + 60
+    assert "1 of 2 query workers" in response.json()["detail"]
+    assert answered == 200
+    deadline = time.monotonic() + 60  # the dead worker is replaced once one can start
     while httpx.get(url + "/health/ready").status_code != 200 and time.monotonic() < deadline:
-        httpx.get(url + "/sparql", params={"query": unique_ask()})
         time.sleep(0.2)
     ready = httpx.get(url + "/health/ready")
     assert ready.status_code == 200 and ready.json()["workers"] == {"alive": 2, "configured": 2}
+    assert worker_pids(url) != before
 
 
 def _gone(pid: int) -> bool:
