@@ -1,12 +1,12 @@
-'''Ranked full-text search: an in-memory SQLite FTS5 index of labels, codes and statements, one per data version.
+'''Ranked full-text search: an SQLite FTS5 index of labels, codes and statements, one per data version.
 
 No extra server: the index is built from the store with Python's own ``sqlite3`` (FTS5, BM25 ranking),
-in memory, the first time a search needs it after the data changed (``SearchIndexes.current``) or ahead
-of time (``SearchIndexes.warm``). About 50,000 documents (a store of about a million triples) take
+the first time a search needs it after the data changed (``SearchIndexes.current``) or ahead of time
+(``SearchIndexes.warm``). About 50,000 documents (a store of about a million triples) take
 several seconds to index, so a large index made stale by a write keeps answering while its successor is
-built, and builds made ahead of time run in a child process that returns the SQLite image, so they take
-no time from requests. Users' words are always quoted as FTS5 phrases, so quotes and operators in a
-query are just text:
+built, and builds made ahead of time run in a child process that writes the index to a file, so they take
+no time from requests and its pages stay on disk until searches read them. Users' words are always quoted
+as FTS5 phrases, so quotes and operators in a query are just text:
 
 >>> fts_query('"a" OR NEAR(')
 '"""a""" "OR" "NEAR("'
@@ -30,8 +30,10 @@ then BM25 over three fields weighted code 10, label 5, statement 1.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -253,10 +255,13 @@ class SearchIndex:
 
     @classmethod
     def in_another_process(cls, key, store) -> SearchIndex:
-        """The index of an on-disk store, built by a child process that opens it read-only.
+        """The index of an on-disk store, built by a child process that opens it read-only, and kept on disk.
 
         Reading a million triples into Python holds the interpreter lock for seconds; in a child process
-        that time is not taken from the requests this one serves. Other stores are indexed here.
+        that time is not taken from the requests this one serves. The child writes the index to a file
+        beside the store; this process opens it and removes its name at once, so its pages are read from
+        disk as searches need them instead of being held in this process's memory (about 45 MB for a
+        million triples), and no file outlives the server. Other stores are indexed here, in memory.
         """
         path = getattr(store, "path", None)
         if path is None:
@@ -264,9 +269,12 @@ class SearchIndex:
         # The child dies with this process (this thread waits for it), so a killed server leaves none behind.
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=die_with_parent) as pool:
             # the build's own directory: the store's path may be a link that a new build moves on
-            data, size = pool.submit(serialized_index, str(Path(path).resolve())).result()
-        connection = sqlite3.connect(":memory:", check_same_thread=False)
-        connection.deserialize(data)
+            file, size = pool.submit(index_file, str(Path(path).resolve())).result()
+        try:
+            connection = sqlite3.connect(f"file:{file}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # open before the name goes
+        finally:
+            Path(file).unlink(missing_ok=True)
         return cls(key, connection, size)
 
     def search(self, text: str, limit: int = 20, offset: int = 0, kind: str | None = None) -> Results:
@@ -344,10 +352,22 @@ def _hit(row, exact: bool) -> Hit:
     return Hit(iri, type_, code.split()[0] if code else None, display, snippet, where, exact, round(-rank, 4))
 
 
-def serialized_index(path: str) -> tuple[bytes, int]:
-    """The SQLite image of the index of the store at ``path`` and its number of documents (run in a child)."""
+def index_file(path: str) -> tuple[str, int]:
+    """Index the store at ``path`` into a new file beside it (else in the temporary directory): the file's
+    name and its number of documents (run in a child)."""
     index = SearchIndex.from_store(None, Store.open(Path(path), read_only=True))
-    return index._connection.serialize(), index.size
+    version = Path(path)
+    try:
+        handle, file = tempfile.mkstemp(prefix=version.name + ".search-", suffix=".sqlite", dir=version.parent)
+    except OSError:
+        handle, file = tempfile.mkstemp(prefix="kimgraph-search-", suffix=".sqlite")
+    os.close(handle)
+    try:
+        index._connection.execute("VACUUM INTO ?", (file,))
+    except BaseException:
+        Path(file).unlink(missing_ok=True)
+        raise
+    return file, index.size
 
 
 def documents(store) -> Iterator[Document]:

@@ -11,6 +11,7 @@ import pytest
 from sparql_api.search_index import SearchIndex, SearchIndexes
 from sparql_api.workers import DataVersion
 from store.embedded import Store
+from tests.server import copy_store
 
 ID = "https://w3id.org/uk-kim/id/"
 KSB = ID + "standard/ST1337/ksb/"
@@ -187,11 +188,14 @@ def test_large_stale_index_answers_while_its_successor_is_built(monkeypatch):
     assert indexes.current().search("beta").total == 1
 
 
-def test_index_built_in_another_process_is_the_same(built_store_path):
-    """The background build (a child process, handing back the SQLite image) answers as one built here."""
-    store = Store.open(built_store_path, read_only=True)
+def test_index_built_in_another_process_is_the_same(built_store_path, tmp_path):
+    """The background build (a child process, writing the index to a file) answers as one built here, and
+    leaves no file behind."""
+    version = copy_store(built_store_path, tmp_path / "store").resolve()
+    store = Store.open(version, read_only=True)
     here = SearchIndex.from_store("here", store)
     apart = SearchIndex.in_another_process("apart", store)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
     assert apart.size == here.size > 0
     for words in ("GDPR", "K19", "records management", "CILIP"):
         found = here.search(words)
