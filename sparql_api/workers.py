@@ -63,8 +63,6 @@ _STACK_SIZE_LOCK = threading.Lock()
 LONG_QUERY = 0.25  # seconds after which a running query is set aside (see the module docstring)
 QUEUE_WAIT = 10.0
 RETRIES = 2
-ARENAS = 2
-"""Allocator arenas of a worker's threads (sparql_api.allocator): its queries' memory is freed into few."""
 """Times a query is sent again when its worker was killed for another query's sake."""
 RESTART_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 """Seconds between attempts to start a worker that could not start (the last repeats until one starts)."""
@@ -183,7 +181,6 @@ def _worker_main(path: str, version: int, capacity: int, conn) -> None:
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us
     threading.stack_size(STACK_BYTES)  # this process's threads from now on: the query threads
-    allocator.limit_arenas(ARENAS)
     _serve_jobs(path, version, capacity, conn)
 
 
