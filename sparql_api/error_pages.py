@@ -18,8 +18,8 @@ from fastapi import Request
 from starlette.responses import Response
 
 from sparql_api.conneg import parse_accept, quality
-from sparql_api.errors import handle_error
 from sparql_api.html import render_page
+from sparql_api.problems import handle_error
 
 HTML = "text/html"
 _PROGRAM_TYPES = ("application/problem+json", "application/json")
@@ -90,7 +90,7 @@ def _detail(request: Request, status: int, detail: str, hints: list[tuple[str, s
 
 
 async def handle_error_for_people(request: Request, exc: Exception) -> Response:
-    """The one error handler: ``errors.handle_error``'s problem, with a detail that is never empty, as
+    """The one error handler: ``problems.handle_error``'s problem, with a detail that is never empty, as
     problem+json or, for a browser, as an HTML page saying where to go."""
     problem_response = await handle_error(request, exc)
     problem = json.loads(bytes(problem_response.body))

@@ -201,7 +201,7 @@ def test_unexpected_exception_is_a_bare_500_problem():
 
     from starlette.requests import Request
 
-    from sparql_api.errors import handle_error
+    from sparql_api.problems import handle_error
 
     request = Request({"type": "http", "method": "GET", "path": "/sparql", "headers": [], "query_string": b""})
     response = asyncio.run(handle_error(request, RuntimeError("secret at /work/main/sparql_api/x.py line 3")))
