@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kimdata.namespaces import PREFIXES
+from kimdata.prefixes import PREFIXES
 from sparql_api.errors import (
     BadRequest,
     InvalidRdf,

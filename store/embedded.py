@@ -9,17 +9,19 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
-from rdflib.term import Node
 
 from store.errors import DatasetTooLarge, QuerySyntaxError, StoreError, StoreLocked, StoreNotWritable, StoreUnusable
 from store.merge import client_syntax_error, maintained, rewritten
 from store.sparql_errors import explain_syntax_error
-from store.sparql_text import dataset_clauses, sparql_term
+from store.sparql_text import dataset_clauses, sparql_iri
 from store.terms import RDF_FORMATS, serialized, solution_rows, to_oxigraph, to_rdflib
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+    from rdflib.term import Node
 
 _FROM = re.compile(r"\bfrom\b", re.IGNORECASE)
 """A FROM keyword may be in the text (``prov:wasDerivedFrom`` is not one): only then is the text tokenised."""
@@ -108,8 +110,8 @@ class Store:
         costs a lookup per triple of the small one."""
         by_size = sorted(dict.fromkeys(graphs), key=lambda g: self._size_of([g]))
         return not any(
-            self._store.query(f"ASK {{ GRAPH {sparql_term(URIRef(small))} {{ ?s ?p ?o }} "
-                              f"GRAPH {sparql_term(URIRef(large))} {{ ?s ?p ?o }} }}")
+            self._store.query(f"ASK {{ GRAPH {sparql_iri(small)} {{ ?s ?p ?o }} "
+                              f"GRAPH {sparql_iri(large)} {{ ?s ?p ?o }} }}")
             for i, small in enumerate(by_size) for large in by_size[i + 1:])
 
     def _merged(self, default_graphs: Iterable[str], named_graphs: Iterable[str]) -> ox.Store:
@@ -131,7 +133,7 @@ class Store:
     def _size_of(self, graphs: list[str]) -> int:
         total = 0
         for graph in graphs:
-            query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {sparql_term(URIRef(graph))} {{ ?s ?p ?o }} }}"
+            query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {sparql_iri(graph)} {{ ?s ?p ?o }} }}"
             total += int(next(iter(self._store.query(query)))["n"].value)  # type: ignore[arg-type]
         return total
 
@@ -148,6 +150,8 @@ class Store:
 
     def graph(self, graph_iri: str) -> Graph:
         """One named graph as an rdflib Graph."""
+        from rdflib import Graph
+
         graph = Graph()
         for quad in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)):
             graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))

@@ -22,11 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from rdflib import URIRef
 
 from store.errors import QuerySyntaxError
 from store.sparql_errors import explain_syntax_error
-from store.sparql_text import Prologue, Token, closing_brace, prologue, sparql_term, tokens
+from store.sparql_text import Prologue, Token, closing_brace, prologue, sparql_iri, tokens
 
 OWN_DEFAULT = "urn:x-kimgraph:graph:default"
 """The named graph that holds what clients write to the default graph."""
@@ -161,7 +160,7 @@ def upkeep(written: frozenset[str] | None) -> tuple[list[str], list[str]] | None
     graphs are not known (or not absolute IRIs) and the merge must be recomputed."""
     graphs = sorted(written or ())
     try:
-        iris = {g: sparql_term(URIRef(g)) for g in graphs}
+        iris = {g: sparql_iri(g) for g in graphs}
     except ValueError:  # a relative IRI with no BASE, say: Oxigraph will say what is wrong with it
         return None
     if written is None:

@@ -17,15 +17,16 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
-from rdflib.term import Node
 
 from store.errors import QuerySyntaxError
 from store.terms import XSD_STRING, to_rdflib
+
+if TYPE_CHECKING:
+    from rdflib.term import Node
 
 # Every alternative is a named group, and "other" takes any character: a match's lastgroup is always set.
 _TOKENS = re.compile(r"""
@@ -159,7 +160,12 @@ def add_using(text: str, found: list[Token], using: list[str], using_named: list
 
 # ------------------------------------------------------------------ binding values without pasting text
 
-def _iri(value: str) -> str:
+def sparql_iri(value: str) -> str:
+    """An IRI as SPARQL text, checked against IRIREF and as an absolute IRI.
+
+    >>> sparql_iri("http://e/a")
+    '<http://e/a>'
+    """
     if not _IRIREF.match(value):
         raise ValueError(f"cannot bind {value!r}: it is not a valid IRI")
     ox.NamedNode(value)  # an absolute IRI (RFC 3987), or ValueError, as the embedded store says
@@ -169,6 +175,7 @@ def _iri(value: str) -> str:
 def sparql_term(term: Node) -> str:
     """One RDF term as SPARQL text, strictly: IRIs checked against IRIREF, literals escaped (ECHAR).
 
+    >>> from rdflib import Literal, URIRef
     >>> sparql_term(Literal('K1" } ; DROP ALL ; #'))
     '"K1\\\\" } ; DROP ALL ; #"'
     >>> sparql_term(URIRef("http://e/a> } ; DROP ALL ; <x:"))
@@ -176,10 +183,12 @@ def sparql_term(term: Node) -> str:
     ...
     ValueError: cannot bind 'http://e/a> } ; DROP ALL ; <x:': it is not a valid IRI
     """
+    from rdflib import BNode, Literal, URIRef
+
     if isinstance(term, (ox.NamedNode, ox.BlankNode, ox.Literal)):
         term = to_rdflib(term)
     if isinstance(term, URIRef):
-        return _iri(str(term))
+        return sparql_iri(str(term))
     if isinstance(term, Literal):
         lexical = '"' + "".join(_ECHAR.get(c, c) for c in str(term)) + '"'
         if term.language:
@@ -187,7 +196,7 @@ def sparql_term(term: Node) -> str:
                 raise ValueError(f"cannot bind a literal with language tag {term.language!r}")
             return f"{lexical}@{term.language}"
         if term.datatype is not None and str(term.datatype) != XSD_STRING:
-            return f"{lexical}^^{_iri(str(term.datatype))}"
+            return f"{lexical}^^{sparql_iri(str(term.datatype))}"
         return lexical
     if isinstance(term, BNode):
         raise ValueError("a blank node cannot be bound in a query sent to a remote store: "
@@ -229,6 +238,7 @@ def bind_values(sparql: str, substitutions: Mapping[str, Node]) -> str:
     MINUS, GRAPH, EXISTS) gets those it mentions, so its FILTERs see them as with pyoxigraph's
     substitutions; subqueries are left alone, as there.
 
+    >>> from rdflib import URIRef
     >>> print(bind_values('SELECT ?x ?o WHERE { { ?x ?p ?o } UNION { ?o ?p ?y } }', {"x": URIRef("http://e/a")}))
     SELECT ?x ?o WHERE { VALUES (?x) { (<http://e/a>) } { VALUES (?x) { (<http://e/a>) } ?x ?p ?o } UNION { ?o ?p ?y } }
     """

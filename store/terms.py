@@ -1,10 +1,16 @@
-"""RDF terms and formats shared by the stores: rdflib terms to pyoxigraph's and back, format names."""
+"""RDF terms and formats shared by the stores: rdflib terms to pyoxigraph's and back, format names.
+
+rdflib is imported by the conversions that need it, not here: the query workers run on pyoxigraph's terms alone.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
-from rdflib.term import Node
+
+if TYPE_CHECKING:
+    from rdflib.term import Node
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -37,6 +43,8 @@ def serialized(data: bytes | None) -> bytes:
 
 def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     """An rdflib term as a pyoxigraph term."""
+    from rdflib import BNode, Literal, URIRef
+
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -52,6 +60,8 @@ def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 
 def to_rdflib(term) -> Node | None:
     """A pyoxigraph term as an rdflib term (None for the default graph)."""
+    from rdflib import BNode, Literal, URIRef
+
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):

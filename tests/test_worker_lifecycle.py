@@ -239,3 +239,26 @@ def test_no_worker_outlives_a_server_killed_with_sigkill(built_store_path, tmp_p
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_a_worker_runs_on_pyoxigraph_alone_without_the_web_framework_or_rdflib():
+    """What the forkserver preloads, and what a worker imports while it answers queries of every kind, leave
+    out FastAPI, Starlette, pydantic and rdflib: each worker's memory holds the engine and little else."""
+    code = (
+        "import sys\n"
+        "import sparql_api.workers\n"
+        "from sparql_api.workers import QueryJob, execute\n"
+        "from store.embedded import Store\n"
+        "store = Store.in_memory()\n"
+        "store.load(b'<http://e/s> <http://e/p> \"o\"@en .', 'ntriples', 'http://e/g')\n"
+        "answers = [execute(store, QueryJob(q, 'http://e/', results_format=r, graph_format=g, jsonld_context=c))\n"
+        "           for q, r, g, c in [('SELECT * { ?s ?p ?o }', 'json', None, None),\n"
+        "                              ('ASK { ?s ?p ?o }', 'xml', None, None),\n"
+        "                              ('CONSTRUCT WHERE { ?s ?p ?o }', None, 'turtle', None),\n"
+        "                              ('CONSTRUCT WHERE { ?s ?p ?o }', None, 'jsonld', 'http://e/context.jsonld')]]\n"
+        "assert all(b'http://e/s' in a.body or a.body.startswith(b'<?xml') for a in answers), answers\n"
+        "print(sorted(m for m in ('fastapi', 'starlette', 'pydantic', 'rdflib') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
