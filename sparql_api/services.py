@@ -97,7 +97,8 @@ async def open_services(settings: Settings, metrics: Metrics, queries: Mapping[s
     elif opened.path is not None and settings.workers > 0:
         # the build's own directory, not the link: a worker restarted after a rebuild reads what this one reads
         runner = QueryPool(opened.path.resolve(), settings.workers, settings.query_timeout, version,
-                           threads=settings.worker_threads, on_timeout=metrics.query_timeouts.inc)
+                           threads=settings.worker_threads, memory_limit_mb=settings.worker_memory_mb,
+                           on_timeout=metrics.query_timeouts.inc)
         await runner.start()
         cache_bytes = int(settings.answer_cache_mb * 1_000_000)
     else:

@@ -13,7 +13,10 @@ Each worker takes ``threads`` queries at a time. A query still running after ``L
 set aside: it no longer counts against its worker's threads, so a few long queries cannot hold every
 thread while short ones wait (at most ``size * threads`` queries are set aside at once). When a query
 overruns the time limit its worker is killed and replaced; the other queries it was running are sent
-again to a worker (up to ``RETRIES`` times), since reads can be repeated. A worker that dies of itself is
+again to a worker (up to ``RETRIES`` times), since reads can be repeated. A worker whose long queries left it
+holding more than ``memory_limit_mb`` of its own memory (the allocator's free lists, the store's block
+cache) is replaced by a fresh one as soon as it is idle, so the pool's memory goes back down after a burst
+of large queries. A worker that dies of itself is
 replaced at once; its queries get a 500, since one of them may be what killed it. Workers are forked from a
 forkserver that has already imported this module, so a replacement is ready in tens of milliseconds, not
 a second. A query waits up to ``QUEUE_WAIT`` seconds (at least the time limit) for a thread before the
@@ -306,9 +309,10 @@ class QueryPool:
     raises QueryTimeout."""
 
     def __init__(self, path: Path, size: int, timeout: float, version: DataVersion, *, threads: int = 2,
-                 on_timeout: Callable[[], None] | None = None):
+                 memory_limit_mb: float = 0, on_timeout: Callable[[], None] | None = None):
         self.path, self.size, self.timeout, self.version = Path(path), max(size, 1), timeout, version
         self.threads = max(threads, 1)
+        self.memory_limit_mb = memory_limit_mb  # 0: never replaced for its memory
         self.on_timeout = on_timeout  # called once for each query stopped by the time limit
         self._ctx = worker_context()
         self.long_after = min(LONG_QUERY, timeout / 2)
@@ -447,6 +451,23 @@ class QueryPool:
             self._release(worker)
         if not call.answer.done():  # not given up by its request
             call.answer.set_result(outcome)
+        if call.long and worker.serving and not worker.calls and self._grown(worker):
+            self._retire(worker)
+
+    def _grown(self, worker: _Worker) -> bool:
+        if not self.memory_limit_mb:
+            return False
+        held = own_memory_mb(worker.process.pid)
+        return held is not None and held > self.memory_limit_mb
+
+    def _retire(self, worker: _Worker) -> None:
+        """An idle worker that has grown too large leaves the pool; a fresh one takes its place, and it is
+        stopped once that one has started, so the pool never counts fewer live workers meanwhile."""
+        log.info("replacing an idle query worker that holds %.0f MB", own_memory_mb(worker.process.pid) or 0)
+        worker.serving = False
+        self._serving.remove(worker)
+        self._loop.remove_reader(worker.conn.fileno())
+        self._replace(None, retired=worker)
 
     def _went_long(self, worker: _Worker, job_id: int) -> None:
         """A job still running after ``long_after`` seconds: its thread no longer counts against its worker's,
@@ -507,12 +528,22 @@ class QueryPool:
         worker.kill()  # the pool closed while this worker started
         raise RuntimeError("the query pool is closed")
 
-    def _replace(self, dead: _Worker | None, respawn: bool = True) -> None:
+    def _replace(self, dead: _Worker | None, respawn: bool = True, *, retired: _Worker | None = None) -> None:
         """Kill ``dead`` (if any) and start another worker (if ``respawn``) in the background, so the
-        caller can answer at once."""
+        caller can answer at once. ``retired``, a worker already out of the pool, is killed after its
+        replacement has started."""
         if dead is not None:
             with self._lock:
                 self._all.discard(dead)
+
+        retiring = [retired] if retired is not None else []
+
+        def stop_retired() -> None:
+            while retiring:
+                worker = retiring.pop()
+                with self._lock:
+                    self._all.discard(worker)
+                worker.kill()
 
         def restart() -> None:
             if dead is not None:
@@ -522,6 +553,7 @@ class QueryPool:
                 try:
                     worker = self._spawn()
                 except Exception as e:
+                    stop_retired()  # readiness then says that the pool is short
                     delay = RESTART_DELAYS[min(attempt, len(RESTART_DELAYS) - 1)]
                     attempt += 1
                     log.warning("could not start a query worker (attempt %d), trying again in %g s: %s",
@@ -532,7 +564,8 @@ class QueryPool:
                     self._loop.call_soon_threadsafe(self._join, worker)
                 except RuntimeError:  # the event loop has closed
                     worker.kill()
-                return
+                break
+            stop_retired()
 
         threading.Thread(target=restart, name="kimgraph-restart", daemon=True).start()
 
@@ -550,6 +583,23 @@ class QueryPool:
             worker.process.join(2)
             if worker.process.is_alive():
                 worker.kill()
+
+
+def own_memory_mb(pid: int) -> float | None:
+    """The anonymous memory a process has resident (heap and stacks, not the files it maps), in MB; None where
+    the system does not say.
+
+    >>> own_memory_mb(os.getpid()) > 0
+    True
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 def worker_context():

@@ -138,6 +138,42 @@ def test_queries_beside_one_that_overran_are_answered_by_the_replacement(built_s
     assert alive == 1 and before.isdisjoint(after)
 
 
+
+@pytest.mark.parametrize("limit_mb", [1.0, 0.0])
+def test_an_idle_worker_grown_past_the_memory_limit_is_replaced_after_its_long_query(
+        monkeypatch, built_store_path, limit_mb):
+    monkeypatch.setattr(workers, "LONG_QUERY", 0.05)
+
+    def serving(pool: QueryPool) -> set[int]:
+        return {worker.process.pid for worker in pool._serving}
+
+    async def after_a_long_query() -> tuple[int, set[int], set[int], set[int], bool]:
+        pool = QueryPool(built_store_path, 1, 60.0, DataVersion(), threads=2, memory_limit_mb=limit_mb)
+        await pool.start()
+        assert await pool.started()
+        try:
+            before = serving(pool)
+            await pool.run(_job(ASK))  # a short query: its worker is not looked at
+            assert serving(pool) == before
+            count = _count(await pool.run(_job(LONG_QUERY)))
+            alive = set()  # sampled until another worker serves (at most 3 s)
+            deadline = time.monotonic() + 3
+            while serving(pool) in (set(), before) and time.monotonic() < deadline:
+                alive.add(pool.alive())
+                await asyncio.sleep(0.01)
+            answered = json.loads((await pool.run(_job(ASK))).body)["boolean"]
+            return count, before, serving(pool), alive, answered
+        finally:
+            pool.close()
+
+    count, before, after, alive, answered = asyncio.run(after_a_long_query())
+    assert count > 2000 and answered
+    if limit_mb:  # any worker holds more than 1 MB: replaced once idle
+        assert len(after) == 1 and before.isdisjoint(after)
+        assert alive and 0 not in alive  # the old one was stopped only after its replacement had started
+    else:  # no limit: the same worker goes on
+        assert after == before
+
 def _until(condition, seconds: float = 20.0) -> bool:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
