@@ -70,10 +70,10 @@ class Settings(BaseSettings):
     worker_threads: int = 4
     """Queries each worker process runs at once (``KIM_WORKER_THREADS``); they share its store's caches."""
 
-    worker_memory_mb: float = 96.0
-    """Anonymous memory, in MB, above which a query worker is replaced by a fresh one once its long queries have
-    ended and it is idle (``KIM_WORKER_MEMORY_MB``; 0: never): the memory that a burst of large queries left
-    behind is given back to the system."""
+    worker_memory_mb: float = 32.0
+    """Memory, in MB, that a query worker may gain over what it held when it started (``KIM_WORKER_MEMORY_MB``;
+    0: no limit): past it, the worker is replaced by a fresh one once its long queries have ended and it has
+    been idle a second, so what a burst of large queries left behind goes back to the system."""
 
     answer_cache_mb: float = 32.0
     """Memory, in MB, for answers of SPARQL queries kept until the next write (``KIM_ANSWER_CACHE_MB``; 0: none):

@@ -14,9 +14,9 @@ set aside: it no longer counts against its worker's threads, so a few long queri
 thread while short ones wait (at most ``size * threads`` queries are set aside at once). When a query
 overruns the time limit its worker is killed and replaced; the other queries it was running are sent
 again to a worker (up to ``RETRIES`` times), since reads can be repeated. A worker whose long queries left it
-holding more than ``memory_limit_mb`` of its own memory (the allocator's free lists, the store's block
-cache) is replaced by a fresh one as soon as it is idle, so the pool's memory goes back down after a burst
-of large queries. A worker that dies of itself is
+holding more than ``memory_limit_mb`` of its own memory over what it held when it started (the allocator's
+free lists, the store's block cache) is replaced by a fresh one once it has been idle for ``AT_REST``
+seconds, so the pool's memory goes back down after a burst of large queries. A worker that dies of itself is
 replaced at once; its queries get a 500, since one of them may be what killed it. Workers are forked from a
 forkserver that has already imported this module, so a replacement is ready in tens of milliseconds, not
 a second. A query waits up to ``QUEUE_WAIT`` seconds (at least the time limit) for a thread before the
@@ -64,6 +64,8 @@ thousand OPTIONAL or MINUS (well within the query length limit) overflows a defa
 kills the process. The memory is reserved, not used, until a query goes that deep."""
 _STACK_SIZE_LOCK = threading.Lock()
 LONG_QUERY = 0.25  # seconds after which a running query is set aside (see the module docstring)
+AT_REST = 1.0
+"""Seconds a worker stays idle after a long query before its memory is looked at (see QueryPool)."""
 QUEUE_WAIT = 10.0
 RETRIES = 2
 """Times a query is sent again when its worker was killed for another query's sake."""
@@ -266,6 +268,9 @@ class _Worker:
         child.close()
         self.calls: dict[int, _Call] = {}
         self.busy = 0  # jobs that count against its threads (not those set aside as long)
+        self.ran_long = False  # a job of it has run past LONG_QUERY since its memory was last looked at
+        self.started_mb: float | None = None  # its own memory when it joined the pool, the store open
+        self.rest_check: asyncio.TimerHandle | None = None  # looks at its memory if it stays idle
         self.serving = False  # in the pool: its pipe is watched and it takes jobs
 
     def wait_ready(self) -> bool:
@@ -285,6 +290,7 @@ class _Call:
     """A job sent to a worker: the future its answer goes to, and its timers."""
 
     answer: asyncio.Future
+    sent: float = 0.0  # the event loop's time
     timers: tuple = ()
     long: bool = False  # set aside: no longer counted against its worker's threads
 
@@ -415,8 +421,11 @@ class QueryPool:
         """
         if not worker.serving:  # lost after it was handed to this caller, before the caller resumed
             return ("again",)
+        if worker.rest_check is not None:  # busy again: not at rest
+            worker.rest_check.cancel()
+            worker.rest_check = None
         job_id = next(self._ids)
-        call = worker.calls[job_id] = _Call(self._loop.create_future())
+        call = worker.calls[job_id] = _Call(self._loop.create_future(), self._loop.time())
         try:
             worker.conn.send((job_id, job))
         except OSError:  # it has died, and not of this job, which it never received
@@ -451,19 +460,30 @@ class QueryPool:
             self._release(worker)
         if not call.answer.done():  # not given up by its request
             call.answer.set_result(outcome)
-        if call.long and worker.serving and not worker.calls and self._grown(worker):
-            self._retire(worker)
+        if self._loop.time() - call.sent >= self.long_after:
+            worker.ran_long = True
+        if worker.ran_long and worker.serving and not worker.calls:  # idle after a long query
+            worker.rest_check = self._loop.call_later(AT_REST, self._rested, worker)
+
+    def _rested(self, worker: _Worker) -> None:
+        """``AT_REST`` seconds idle after a long query: replaced if it holds more memory than the limit."""
+        worker.rest_check = None
+        if worker.serving and not worker.calls:
+            worker.ran_long = False
+            if self._grown(worker):
+                self._retire(worker)
 
     def _grown(self, worker: _Worker) -> bool:
         if not self.memory_limit_mb:
             return False
-        held = own_memory_mb(worker.process.pid)
-        return held is not None and held > self.memory_limit_mb
+        held, started = own_memory_mb(worker.process.pid), worker.started_mb
+        return held is not None and started is not None and held - started > self.memory_limit_mb
 
     def _retire(self, worker: _Worker) -> None:
         """An idle worker that has grown too large leaves the pool; a fresh one takes its place, and it is
         stopped once that one has started, so the pool never counts fewer live workers meanwhile."""
-        log.info("replacing an idle query worker that holds %.0f MB", own_memory_mb(worker.process.pid) or 0)
+        log.info("replacing an idle query worker that holds %.0f MB (%.0f MB when it started)",
+                 own_memory_mb(worker.process.pid) or 0, worker.started_mb or 0)
         worker.serving = False
         self._serving.remove(worker)
         self._loop.remove_reader(worker.conn.fileno())
@@ -509,6 +529,7 @@ class QueryPool:
         self._loop.add_reader(fd, self._received, worker)
         os.set_blocking(fd, True)  # uvloop makes a watched descriptor non-blocking; recv reads whole messages
         worker.serving = True
+        worker.started_mb = own_memory_mb(worker.process.pid)
         self._serving.append(worker)
         worker.busy = self.threads
         for _ in range(self.threads):
