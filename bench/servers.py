@@ -274,3 +274,29 @@ def tree_memory(pid: int) -> list[ProcessMemory]:
     parents = _parents()
     return [ProcessMemory(p, _role(p, pid, parents), peak_rss_mb(p), _status_mb(p, "Pss", "smaps_rollup"))
             for p in [pid, *descendants(pid)]]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) spent so far by a process and its descendants alive now."""
+    total = 0
+    for p in [pid, *descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of proc(5)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def until_at_rest(pid: int, quiet: float = 1.0, busy_share: float = 0.02, limit: float = 300.0) -> float:
+    """Wait until a server's process tree uses less than ``busy_share`` of a core for ``quiet`` seconds (the
+    queries a load left running have ended); the seconds waited (``limit`` at most)."""
+    began = time.monotonic()
+    used = tree_cpu_seconds(pid)
+    while time.monotonic() - began < limit:
+        time.sleep(quiet)
+        now = tree_cpu_seconds(pid)
+        if now - used < busy_share * quiet:
+            break
+        used = now
+    return time.monotonic() - began
