@@ -4,12 +4,14 @@ queries asked at once. On real servers, and on the cache itself over a runner th
 from __future__ import annotations
 
 import asyncio
+import gc
+import tracemalloc
 import uuid
 
 import httpx
 import pytest
 
-from sparql_api.answer_cache import AnswerCache
+from sparql_api.answer_cache import AnswerCache, cost
 from sparql_api.errors import QueryTimeout
 from sparql_api.workers import QueryAnswer, QueryJob
 from tests.server import AUTH
@@ -150,9 +152,11 @@ def test_a_client_that_goes_away_does_not_stop_the_run_others_wait_for():
 
 
 def test_the_least_recently_used_answers_leave_first_within_the_budget():
+    entry = cost(job("Q1"), QueryAnswer("json", b"Q1 v0 run 1"))  # 11 bytes of answer, 2 of text, and the objects
+
     async def scenario() -> tuple[int, tuple[int, int]]:
         runner = CountingRunner(delay=0)
-        cache = AnswerCache(runner, max_bytes=36)  # room for three answers of 11 bytes ("Q1 v0 run 1")
+        cache = AnswerCache(runner, max_bytes=3 * entry + 10)  # room for three answers
         for text in ("Q1", "Q2", "Q3", "Q1", "Q4"):  # Q4 pushes out Q2, the least recently used
             await cache.run(job(text))
         runs_before = runner.runs
@@ -163,7 +167,29 @@ def test_the_least_recently_used_answers_leave_first_within_the_budget():
         return runner.runs - runs_before, cache.size
 
     ran, (kept, kept_bytes) = asyncio.run(scenario())
-    assert ran == 1 and kept == 3 and kept_bytes == 33
+    assert ran == 1 and kept == 3 and kept_bytes == 3 * entry
+
+
+def test_the_budget_bounds_the_memory_many_small_answers_really_take():
+    """Distinct small queries (an ASK with a comment of its own each time): the entries' objects count, not
+    only the answers' bytes, which alone let such a stream hold many times the budget."""
+    budget = 200_000
+
+    async def scenario() -> tuple[int, int]:
+        cache = AnswerCache(CountingRunner(delay=0), max_bytes=budget)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            for i in range(5_000):
+                await cache.run(job(f"ASK {{ ?s ?p ?o }} # request {i}"))
+            gc.collect()
+            return tracemalloc.get_traced_memory()[0], cache.size[0]
+        finally:
+            tracemalloc.stop()
+
+    held, kept = asyncio.run(scenario())
+    assert 100 < kept < 5_000
+    assert held < 1.25 * budget, f"{kept} answers kept in {held:,} bytes for a budget of {budget:,}"
 
 
 def test_no_budget_keeps_nothing():
