@@ -48,6 +48,12 @@ LUA = textwrap.dedent('''
 ''')
 
 
+WARM_UP = 2.0
+"""Seconds of the same load, not measured, before each wrk cell (here, and the lookups of sparql_bench): a
+server just started answers more slowly for a few seconds (measured: 1,900 then 2,600, 2,800 and 2,900 req/s
+in 2 s runs of a lookup). A heavy query's clients warm up with one request each, as in-process."""
+
+
 @dataclass
 class WrkResult:
     """One wrk run: requests per second, latency percentiles, answers that were not 2xx or 3xx (and socket
@@ -115,12 +121,15 @@ def parse_wrk(out: str) -> WrkResult:
 
 def compare(store_path: Path, kimgraph_url: str, bare_url: str, work: Path, seconds: float,
             connections: int) -> ResourceComparison:
-    """wrk on the constant endpoint, then on random duty and KSB pages of ``store_path`` as JSON-LD."""
+    """wrk on the constant endpoint, then on random duty and KSB pages of ``store_path`` as JSON-LD, each after
+    ``WARM_UP`` seconds of the same load that are not measured."""
     require_wrk()
     paths = resource_paths(store_path)
     (work / "paths.txt").write_text("\n".join(paths) + "\n")
     (work / "paths.lua").write_text(LUA % (work / "paths.txt"))
+    wrk(bare_url + "/constant", WARM_UP, connections)
     base = wrk(bare_url + "/constant", seconds, connections)
+    wrk(kimgraph_url, WARM_UP, connections, work / "paths.lua")
     resource = wrk(kimgraph_url, seconds, connections, work / "paths.lua")
     return ResourceComparison(len(paths), base, resource)
 

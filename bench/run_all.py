@@ -174,6 +174,7 @@ def server_rows(size: Size, triples: int, work: Path, args) -> list[Row]:
                 "when the store is unchanged)")
             started = time.perf_counter()
             wait_until(lambda: answers_prepared(kim), kim.process, "prepared answers", timeout=7200, interval=1)
+            until_at_rest(kim.process.pid)  # what the server does in the background after a start (its search index)
             say(f"{size.label}: answers prepared after {time.perf_counter() - started:.0f} s; GET /id/ JSON-LD "
                 f"against the bare constant endpoint, wrk {args.seconds:g} s each")
             result = resource_bench.compare(size.store, kim.url, bare.url, work, args.seconds, args.connections)

@@ -43,7 +43,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.resource_bench import require_wrk, wrk  # noqa: E402
+from bench.resource_bench import WARM_UP, require_wrk, wrk  # noqa: E402
 from bench.servers import (  # noqa: E402
     BIN,
     kimgraph_ready,
@@ -199,10 +199,6 @@ _SEEDS = itertools.count(1)
 
 MAX_CELL = 300.0
 """The longest a run of an HTTP cell lasts, whatever its number of requests."""
-WARM_UP = 2.0
-"""Seconds of the same load, not measured, before each HTTP cell of a lookup: a server just started answers
-one more slowly for a few seconds (measured: 1,900 then 2,600, 2,800 and 2,900 req/s in 2 s runs). A heavy
-query's clients warm up with one request each, as in-process (``measure``)."""
 WRK_SCRIPT = """
 local bodies = {}
 for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
