@@ -75,10 +75,11 @@ class Settings(BaseSettings):
     0: no limit): past it, the worker is replaced by a fresh one once its long queries have ended and it has
     been idle a second, so what a burst of large queries left behind goes back to the system."""
 
-    answer_cache_mb: float = 32.0
+    answer_cache_mb: float = 16.0
     """Memory, in MB, for answers of SPARQL queries kept until the next write (``KIM_ANSWER_CACHE_MB``; 0: none):
     an identical query over the same data is answered without running it again (sparql_api.answer_cache).
-    Only for the embedded store on disk, which nothing else writes."""
+    Only for the embedded store on disk, which nothing else writes. The process holds up to about twice this
+    once entries of different sizes have replaced each other (Python's allocator keeps the freed pages)."""
 
     prepare: bool = True
     """Prepare the answers of ``/id/...`` ahead in a child process (sparql_api.prepared), so a GET is a read."""
