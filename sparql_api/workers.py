@@ -229,18 +229,23 @@ def _answer(snapshot: _Snapshot, job: QueryJob) -> tuple:
 def _serve_jobs(path: str, version: int, capacity: int, conn) -> None:
     """A worker's loop: receive (id, job), answer (id, outcome) from a thread once the job is done."""
     snapshot = _Snapshot(path, version)
-    sending = threading.Lock()
+    sending = threading.Lock()  # also around ``running``
+    running = [0]  # jobs received and not yet answered
 
     def run(job_id: int, job: QueryJob) -> None:
         started = time.monotonic()
         outcome = _answer(snapshot, job)
-        if time.monotonic() - started > LONG_QUERY:  # it may have freed much; trimming costs far less
-            allocator.hand_back()
         with sending:
             try:
                 conn.send((job_id, outcome))
             except OSError:
                 pass  # the parent has gone
+            running[0] -= 1
+            idle = running[0] == 0
+        # A long query may have freed much; handed back once no other query runs, whose allocations would
+        # otherwise wait on the trim and fault the pages in again.
+        if idle and time.monotonic() - started > LONG_QUERY:
+            allocator.hand_back()
 
     conn.send("ready")
     threads = ThreadPoolExecutor(max_workers=capacity, thread_name_prefix="kimgraph-sparql")
@@ -252,6 +257,8 @@ def _serve_jobs(path: str, version: int, capacity: int, conn) -> None:
                 return  # the parent has gone
             if message is None:
                 return
+            with sending:
+                running[0] += 1
             threads.submit(run, *message)
     finally:
         threads.shutdown(wait=False, cancel_futures=True)
