@@ -2,8 +2,9 @@
 
 A query over the same data, with the same dataset and the same result format, gives the same bytes,
 so an answer is kept (least recently used first out, within a byte budget that counts the query's text and
-the Python objects of each entry, not only the answer's bytes) until the data version moves on: the next identical query is answered without a worker. While a query runs, an identical one waits
-for the same run instead of taking a second worker. Only answers are kept; an error (a timeout, a
+the Python objects of each entry, not only the answer's bytes) until the data version moves on: the next
+identical query is answered without a worker. While a query runs, an identical one waits for the same run
+instead of taking a second worker. Only answers are kept; an error (a timeout, a
 syntax error) is not, so the next request runs the query again.
 
 The runner still decides everything a run does: the time limit, the workers, the snapshot a job's data
