@@ -23,8 +23,8 @@ size, in this order:
   server's query time limit raised by ``--query-timeout``). A duty's KSBs are asked three ways: the same
   duty each time (kimgraph answers it again from the answer it kept), a random duty each time
   (``@random``), and with a comment no request had before (``@unique``: every engine runs every query);
-  heavy queries are always ``@unique``. Then the memory (PSS) of the server and its query workers, as the
-  load ends and at rest;
+  heavy queries are always ``@unique``. Then the memory (PSS) of the server and its query workers, at rest
+  after the load;
 - load: small reads (``/sparql`` lookups, ``/id/`` JSON-LD, ``/health/ready``) from 32 wrk connections, with no
   writes and then during three back-to-back PUTs of 50,000 triples, on a copy of the store
   (bench/write_starvation.py; Python clients on the same two cores measured mostly their own queueing);
@@ -188,9 +188,8 @@ def server_rows(size: Size, triples: int, work: Path, args) -> list[Row]:
             rows += sparql_rows(size, triples, kim.url, oxi.url, minimal.url, args)
         if "memory" not in args.skip:
             load = [part for part in ("resources", "sparql") if part not in args.skip]
-            just_after = tree_memory(kim.process.pid)
             waited = until_at_rest(kim.process.pid)
-            rows += memory_rows(just_after, tree_memory(kim.process.pid), waited, oxi.process.pid, triples, load)
+            rows.append(memory_row(tree_memory(kim.process.pid), waited, oxi.process.pid, triples, load))
     return rows
 
 
@@ -202,26 +201,19 @@ def _by_role(processes: list[ProcessMemory], mb: Callable[[ProcessMemory], float
                      for role, mbs in roles.items())
 
 
-def memory_rows(just_after: list[ProcessMemory], at_rest: list[ProcessMemory], waited: float, oxigraph: int,
-                triples: int, load: list[str]) -> list[Row]:
-    """PSS of the server and everything below it (query workers, multiprocessing's helpers) as the load ends,
-    and again once the processes are at rest, against the peak RSS of oxigraph serve."""
+def memory_row(processes: list[ProcessMemory], waited: float, oxigraph: int, triples: int, load: list[str]) -> Row:
+    """PSS of the server and everything below it (query workers, multiprocessing's helpers) once they are at rest
+    after the load, against the peak RSS of oxigraph serve."""
     oxigraph_peak = sum(p.peak_rss_mb for p in tree_memory(oxigraph))
-    after = f"after {' and '.join(load) or 'no'} load"
-    rows = []
-    for label, processes, target, when in (
-            ("server and workers memory as the load ends (PSS)", just_after, "-",
-             f"{after}, its last answer just given"),
-            ("server and workers memory at rest (PSS)", at_rest, "<= 200 MB",
-             f"{after}, once the processes had used under 2% of a core for 2 s ({waited:.0f} s later)")):
-        pss = sum(p.pss_mb for p in processes)
-        peaks = sum(p.peak_rss_mb for p in processes)
-        rows.append(Row(label, triples, f"{pss:,.0f} MB", f"{oxigraph_peak:,.0f} MB", ratio_text(oxigraph_peak / pss),
-                        target, pss <= 200 if target != "-" else None,
-                        f"{when}: PSS (shared pages counted once) {_by_role(processes, lambda p: p.pss_mb)}; their "
-                        f"peaks (VmHWM) {_by_role(processes, lambda p: p.peak_rss_mb)}, {peaks:,.0f} MB summed; "
-                        "baseline: the peak of oxigraph serve-read-only after the /sparql load only"))
-    return rows
+    pss = sum(p.pss_mb for p in processes)
+    peaks = sum(p.peak_rss_mb for p in processes)
+    return Row("server and workers memory at rest (PSS)", triples, f"{pss:,.0f} MB", f"{oxigraph_peak:,.0f} MB",
+               ratio_text(oxigraph_peak / pss), "<= 200 MB", pss <= 200,
+               f"after {' and '.join(load) or 'no'} load, once the processes had used under 2% of a core for 2 s "
+               f"({waited:.0f} s after the last cell): PSS (shared pages counted once) "
+               f"{_by_role(processes, lambda p: p.pss_mb)}; their peaks (VmHWM) "
+               f"{_by_role(processes, lambda p: p.peak_rss_mb)}, {peaks:,.0f} MB summed; "
+               "baseline: the peak of oxigraph serve-read-only after the /sparql load only")
 
 
 def sparql_rows(size: Size, triples: int, kim_url: str, oxi_url: str, minimal_url: str, args) -> list[Row]:
